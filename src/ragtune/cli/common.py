@@ -1,0 +1,67 @@
+"""Shared CLI plumbing: project options, config overrides, JSON and table output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ragtune.errors import ConfigError
+
+console = Console()
+err_console = Console(stderr=True)
+
+ProjectOption = typer.Option(
+    None, "--project", "-p", help="Project folder (default: the one containing the working directory)."
+)
+SetOption = typer.Option(
+    None, "--set", help="Override a config key for this run, e.g. --set retrieve.top_k=8 (repeatable)."
+)
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """``["retrieve.top_k=8", "embed.backend=hash"]`` -> ``{"retrieve": {"top_k": "8"}, ...}``."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or "." not in key:
+            raise ConfigError(f"--set {pair!r}: expected SECTION.KEY=VALUE, e.g. retrieve.top_k=8")
+        section, _, name = key.strip().partition(".")
+        parsed: Any = value
+        if value[:1] in "[{":
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        out.setdefault(section, {})[name] = parsed
+    return out
+
+
+def open_project(project: Path | None, overrides: list[str] | None, extra: dict[str, Any] | None = None) -> Any:
+    from ragtune.config import _deep_merge
+    from ragtune.project import Project
+
+    merged = _deep_merge(parse_overrides(overrides), extra or {})
+    return Project.open(project, merged)
+
+
+def to_jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, default=str) + "\n")

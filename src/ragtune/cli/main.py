@@ -1,0 +1,177 @@
+"""The ``ragtune`` command. Each command is a thin layer over ``ragtune.Project``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, err_console, open_project, print_json
+from ragtune.cli.demo_corpus import demo_corpus
+from ragtune.errors import RagtuneError
+
+app = typer.Typer(
+    name="ragtune",
+    help="RAG, fine-tuning, or both? Build each on your documents, measure them side by side.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Inspect and verify the knowledge base.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.command("demo-corpus")(demo_corpus)
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Folder to make a project of (created if missing)."),
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Create a project: ragtune.toml and the .ragtune/ state folder."""
+    from ragtune.cli.common import parse_overrides
+    from ragtune.project import Project
+
+    project = Project.init(directory, parse_overrides(overrides))
+    if json_output:
+        print_json({"root": project.root, "config": project.config.model_dump()})
+    else:
+        console.print(f"[green]Created ragtune project[/] in {project.root}")
+        console.print("Next: [bold]ragtune ingest PATH[/] to index your documents.")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files and folders: txt, md, html, pdf, docx, jsonl."),
+    mirror: bool = typer.Option(
+        False, "--mirror", help="Also delete indexed documents that are not in PATHS (make the index mirror them)."
+    ),
+    chunk_size: int = typer.Option(None, "--chunk-size", help="Chunk size in tokens (corpus.chunk_size_tokens)."),
+    chunk_overlap: int = typer.Option(None, "--chunk-overlap", help="Overlap in tokens (corpus.chunk_overlap_tokens)."),
+    project: Path = ProjectOption,
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Index documents incrementally: only new or changed files are embedded."""
+    from ragtune.progress import RichProgress
+
+    corpus: dict[str, int] = {}
+    if chunk_size is not None:
+        corpus["chunk_size_tokens"] = chunk_size
+    if chunk_overlap is not None:
+        corpus["chunk_overlap_tokens"] = chunk_overlap
+    proj = open_project(project, overrides, {"corpus": corpus} if corpus else None)
+    with RichProgress(enabled=None if not json_output else False) as progress:
+        report = proj.ingest(paths, mirror=mirror, progress=progress)
+    proj.close()
+    if json_output:
+        print_json(report)
+        return
+    table = Table(title=f"Ingested into {proj.store_dir}", show_header=True)
+    for column in ("added", "updated", "deleted", "unchanged", "failed", "chunks embedded", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(str(v) for v in (report.added, report.updated, report.deleted, report.unchanged, report.failed)),
+        str(report.chunks_embedded),
+        f"{report.seconds:.1f}",
+    )
+    console.print(table)
+    if report.reindexed:
+        console.print("[yellow]Embedding or chunking settings changed: the whole index was rebuilt.[/]")
+    for failure in report.failures:
+        err_console.print(f"[red]skipped[/] {failure['path']}: {failure['reason']}")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(None, "-k", "--top-k", help="How many hits (retrieve.top_k)."),
+    mode: str = typer.Option(None, "--mode", help="dense, bm25 or hybrid (retrieve.mode)."),
+    filters: list[str] = typer.Option(None, "--filter", help="Metadata filter KEY=VALUE (repeatable)."),
+    project: Path = ProjectOption,
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Search the knowledge base: hybrid BM25 + dense by default, optional rerank."""
+    extra = {"retrieve": {"mode": mode}} if mode else None
+    proj = open_project(project, overrides, extra)
+    parsed_filters = {}
+    for item in filters or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise RagtuneError(f"--filter {item!r}: expected KEY=VALUE, e.g. --filter format=pdf")
+        parsed_filters[key] = value
+    hits = proj.search(query, k=k, filters=parsed_filters or None)
+    if json_output:
+        print_json({"query": query, "mode": proj.config.retrieve.mode, "hits": hits})
+        return
+    if not hits:
+        console.print("No hits.")
+    for hit in hits:
+        chunk = hit.chunk
+        where = " › ".join(chunk.heading_path) or chunk.title
+        console.print(
+            f"[bold cyan]{hit.rank}.[/] [bold]{chunk.doc_id}[/] [dim]chars {chunk.start_char}-{chunk.end_char}"
+            f" · score {hit.score:.4f}[/]" + (f"\n   [dim]{where}[/]" if where else "")
+        )
+        text = " ".join(chunk.text.split())
+        console.print(f"   {text[:300]}{'…' if len(text) > 300 else ''}", highlight=False)
+
+
+@index_app.command("check")
+def index_check(project: Path = ProjectOption, json_output: bool = JsonOption) -> None:
+    """Verify the store: every chunk has a vector, every vector a chunk, no duplicates."""
+    proj = open_project(project, None)
+    report = proj.check()
+    if json_output:
+        print_json({**report.__dict__, "ok": report.ok})
+    else:
+        console.print(f"{report.documents} documents, {report.chunks} chunks, {report.vectors} vectors")
+        for problem in report.problems:
+            console.print(f"[red]problem:[/] {problem}")
+        console.print("[green]consistent[/]" if report.ok else "[red]inconsistent[/]")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@index_app.command("stats")
+def index_stats(project: Path = ProjectOption, json_output: bool = JsonOption) -> None:
+    """Documents, chunks, vector size and bytes on disk."""
+    proj = open_project(project, None)
+    stats = proj.store.stats()
+    if json_output:
+        print_json(stats)
+    else:
+        for key, value in stats.items():
+            console.print(f"{key:>12}: {value}")
+
+
+@index_app.command("list")
+def index_list(project: Path = ProjectOption, json_output: bool = JsonOption) -> None:
+    """The indexed documents with their chunk counts."""
+    proj = open_project(project, None)
+    records = proj.store.list_documents()
+    if json_output:
+        print_json(records)
+        return
+    table = Table("id", "title", "chunks", "source")
+    for r in records:
+        table.add_row(r.id, r.title, str(r.n_chunks), r.source)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: ragtune errors print as one line and exit 1, never as a traceback."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app()
+    except RagtuneError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""A ragtune project: a folder with ``ragtune.toml`` and ``.ragtune/`` state.
+
+The Python API that the CLI and the HTTP server are thin layers over::
+
+    project = Project.init("acme-kb")                 # writes ragtune.toml, .ragtune/
+    report = project.ingest(["~/acme/docs"])          # IngestReport(added=212, ...)
+    hits = project.search("X200 warranty", k=5)       # list[Hit]
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ragtune.config import CONFIG_FILE, STATE_DIR, RagtuneConfig, config_to_toml, load_config
+from ragtune.embed.base import Embedder, create_embedder
+from ragtune.errors import IndexMissingError, RagtuneError
+from ragtune.index import CheckReport, Store, open_store
+from ragtune.index.sync import EMBEDDER_FINGERPRINT, INDEX_KEY, recover_interrupted_swap, swap_folders, sync_paths, write_lock
+from ragtune.progress import Progress
+from ragtune.retrieve.retriever import Mode, Retriever
+from ragtune.types import Hit, IngestReport
+
+STATE_SUBDIRS = ("store", "data", "adapters", "runs")
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` that holds a ``ragtune.toml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
+class Project:
+    """Paths, config and the lazily built parts (store, embedder, retriever) of one project."""
+
+    def __init__(self, root: Path, config: RagtuneConfig) -> None:
+        self.root = root.resolve()
+        self.config = config
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def init(cls, root: Path | str = ".", overrides: dict[str, Any] | None = None) -> Project:
+        """Create ``ragtune.toml`` (defaults plus ``overrides``) and ``.ragtune/`` in ``root``."""
+        root = Path(root).expanduser()
+        root.mkdir(parents=True, exist_ok=True)
+        config_path = root / CONFIG_FILE
+        if config_path.exists():
+            raise RagtuneError(f"{config_path} already exists; this folder is a ragtune project")
+        config = load_config(None, overrides)
+        config_path.write_text(
+            "# ragtune project settings. Every key is documented in ragtune.config;\n"
+            "# env vars RAGTUNE_<SECTION>__<KEY> and CLI flags override them.\n\n" + config_to_toml(config)
+        )
+        project = cls(root, config)
+        for sub in STATE_SUBDIRS:
+            (project.state_dir / sub).mkdir(parents=True, exist_ok=True)
+        return project
+
+    @classmethod
+    def open(cls, root: Path | str | None = None, overrides: dict[str, Any] | None = None) -> Project:
+        """Open the project at ``root``, or the one containing the working directory,
+        or a default project in the working directory (defaults, no ``ragtune.toml``)."""
+        if root is not None:
+            folder = Path(root).expanduser()
+            if not folder.is_dir():
+                raise RagtuneError(f"project folder {folder} does not exist; create it with: ragtune init {folder}")
+        else:
+            folder = find_project_root() or Path.cwd()
+        return cls(folder, load_config(folder, overrides))
+
+    # -- paths --------------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def store_dir(self) -> Path:
+        return Path(self.config.index.path) if self.config.index.path else self.state_dir / "store"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.state_dir / "adapters"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state_dir / "runs"
+
+    # -- parts --------------------------------------------------------------------------
+    @property
+    def index_key(self) -> str:
+        """Names everything that shapes the vectors; a change means re-index."""
+        embed, corpus = self.config.embed, self.config.corpus
+        return json.dumps(
+            {
+                "embed": [embed.backend, embed.model, embed.base_url, embed.dim],
+                "chunk": ["recursive-1", corpus.chunk_size_tokens, corpus.chunk_overlap_tokens, corpus.tokenizer],
+            },
+            sort_keys=True,
+        )
+
+    @cached_property
+    def store(self) -> Store:
+        recover_interrupted_swap(self.store_dir)
+        return open_store(self.config.index, default_path=self.store_dir)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return create_embedder(self.config.embed)
+
+    def chunker(self) -> Any:
+        from ragtune.corpus import RecursiveChunker, make_token_counter
+
+        corpus = self.config.corpus
+        if corpus.tokenizer == "embedder":
+            counter = self.embedder.token_counter() or make_token_counter("words")
+        else:
+            counter = make_token_counter(corpus.tokenizer)
+        return RecursiveChunker(corpus.chunk_size_tokens, corpus.chunk_overlap_tokens, counter)
+
+    def has_index(self) -> bool:
+        return self.store_dir.exists() and bool(self.store.document_hashes())
+
+    def require_index(self) -> Store:
+        """The store, or a clear error telling the user how to build it."""
+        if not self.has_index():
+            raise IndexMissingError(
+                f"no documents indexed in {self.root}; run: ragtune ingest PATH (e.g. ragtune ingest docs/)"
+            )
+        stored_key = self.store.get_setting(INDEX_KEY)
+        if stored_key is not None and stored_key != self.index_key:
+            raise IndexMissingError(
+                "the index was built with other embedding or chunking settings "
+                f"({self.store.get_setting(EMBEDDER_FINGERPRINT)}); run: ragtune ingest PATH to re-index"
+            )
+        return self.store
+
+    def retriever(self, mode: Mode | None = None) -> Retriever:
+        retrieve = self.config.retrieve
+        mode = mode or retrieve.mode
+        reranker = None
+        if retrieve.reranker:
+            from ragtune.registry import rerankers
+
+            reranker = rerankers.create(retrieve.reranker_backend, model=retrieve.reranker)
+        embedder = None if mode == "bm25" else self.embedder
+        return Retriever(
+            self.require_index(), embedder, mode=mode, candidates=retrieve.candidates,
+            rrf_k=retrieve.rrf_k, reranker=reranker,
+        )
+
+    # -- verbs --------------------------------------------------------------------------
+    def ingest(
+        self, paths: list[Path | str], mirror: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Index the files and folders in ``paths`` incrementally (see ``ragtune.index.sync``)."""
+        resolved = [Path(p).expanduser() for p in paths]
+        for path in resolved:
+            if not path.exists():
+                raise RagtuneError(f"{path}: no such file or folder")
+        sibling_dir = self.store_dir.with_name(self.store_dir.name + ".next")
+
+        def open_sibling() -> Store:
+            return open_store(self.config.index.model_copy(update={"path": str(sibling_dir)}), sibling_dir)
+
+        def swap_sibling() -> Store:
+            swap_folders(self.store_dir, sibling_dir)
+            return open_store(self.config.index, default_path=self.store_dir)
+
+        with write_lock(self.state_dir / "store.lock"):
+            report, store = sync_paths(
+                self.store, self.embedder, resolved, self.config.corpus, self.index_key, self.chunker(),
+                open_sibling=open_sibling, swap_sibling=swap_sibling, mirror=mirror, progress=progress,
+            )
+        self.__dict__["store"] = store
+        return report
+
+    def search(
+        self, query: str, k: int | None = None, mode: Mode | None = None, filters: dict[str, Any] | None = None
+    ) -> list[Hit]:
+        """Top ``k`` hits for ``query`` (hybrid by default), optionally filtered by metadata."""
+        return self.retriever(mode).retrieve(query, k or self.config.retrieve.top_k, filters=filters)
+
+    def check(self) -> CheckReport:
+        return self.store.check()
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
