@@ -8,7 +8,7 @@ killed process leaves each document either wholly old, wholly new, or absent.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,10 @@ class Store(ABC):
 
     @abstractmethod
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+
+    @abstractmethod
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, in document order (for synthesis and benchmarks)."""
 
     @abstractmethod
     def iter_documents(self) -> list[Document]:
