@@ -1,0 +1,325 @@
+"""The local backend: a Hugging Face causal LM, optionally with switchable LoRA adapters.
+
+The model is an HF hub id, a local HF folder, a ``.gguf`` file (dequantized once into a
+cached folder, see :mod:`ragtune.llm.gguf`), or ``"default"`` (SmolLM2-135M-Instruct)::
+
+    from ragtune.llm import ChatMessage, GenerationParams
+    from ragtune.llm.transformers import TransformersGenerator
+
+    llm = TransformersGenerator("default", adapters={"ft": ".ragtune/adapters/ft"})
+    convs = [[ChatMessage("user", q)] for q in ("Who wrote Hamlet?", "2+2?")]
+    base = llm.generate(convs, GenerationParams(max_new_tokens=16))
+    tuned = llm.generate(convs, GenerationParams(max_new_tokens=16), adapter="ft")
+
+Speed on CPU comes from batching: prompts are sorted by token length and cut into
+batches (so little padding is computed), left-padded, decoded with a KV cache under
+``torch.inference_mode``, in bfloat16 when the CPU multiplies bf16 faster than fp32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ragtune._lazy import require
+from ragtune.errors import BackendUnavailableError, ConfigError
+from ragtune.llm.base import (
+    ChatMessage,
+    Conversation,
+    Generation,
+    GenerationParams,
+    Generator,
+    as_conversation,
+    stream_until_stop,
+)
+from ragtune.llm.gguf import resolve_model_path
+
+_DTYPES = ("auto", "bfloat16", "float32", "float16")
+_bf16_fast: bool | None = None
+
+
+def cpu_bf16_is_fast() -> bool:
+    """Whether this CPU multiplies bf16 matrices clearly faster than fp32 (probed once).
+
+    CPUs with AVX512-BF16 or AMX run bf16 GEMMs ~2x faster; on others bf16 is emulated
+    and slower, so "auto" keeps fp32 there.
+    """
+    global _bf16_fast
+    if _bf16_fast is None:
+        torch = require("torch", "rag")
+
+        def seconds(dtype: Any) -> float:
+            a, b = torch.randn(256, 576, dtype=dtype), torch.randn(576, 1536, dtype=dtype)
+            for _ in range(2):
+                a @ b
+            start = time.perf_counter()
+            for _ in range(6):
+                a @ b
+            return time.perf_counter() - start
+
+        _bf16_fast = seconds(torch.bfloat16) * 1.25 < seconds(torch.float32)
+    return _bf16_fast
+
+
+def pick_dtype(dtype: str, device: str) -> Any:
+    """The torch dtype for ``dtype`` ("auto" | "bfloat16" | "float32" | "float16")."""
+    torch = require("torch", "rag")
+    if dtype not in _DTYPES:
+        raise ConfigError(f"llm.dtype must be one of {', '.join(_DTYPES)} (got {dtype!r})")
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_bf16_is_fast() else torch.float32
+
+
+class TransformersGenerator(Generator):
+    """Generate with a local transformers model; see the module docstring.
+
+    ``max_batch_tokens`` caps batch size x longest prompt, so long prompts get smaller
+    batches instead of exhausting memory. ``adapters`` maps names to PEFT adapter
+    folders, all loaded onto the one base model; pick one per call with ``adapter=``.
+    """
+
+    def __init__(
+        self,
+        model: str = "default",
+        dtype: str = "auto",
+        batch_size: int = 16,
+        adapters: dict[str, str] | None = None,
+        *,
+        max_new_tokens: int = 64,
+        temperature: float = 0.0,
+        context_tokens: int | None = None,
+        device: str | None = None,
+        max_batch_tokens: int = 16384,
+        num_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            batch_size=batch_size,
+            context_tokens=context_tokens,
+        )
+        torch = require("torch", "rag")
+        transformers = require("transformers", "rag")
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device == "cpu":
+            # Intra-op threads are the whole speed budget on CPU; the default may be fewer.
+            torch.set_num_threads(num_threads or os.cpu_count() or 1)
+        self.dtype = pick_dtype(dtype, self.device)
+        self.max_batch_tokens = max_batch_tokens
+        self.path = resolve_model_path(model)
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(self.path)
+            loaded = transformers.AutoModelForCausalLM.from_pretrained(self.path, dtype=self.dtype)
+        except OSError as exc:
+            raise BackendUnavailableError(
+                f"cannot load model {model!r} ({self.path}): {exc}. Use 'default', a local "
+                "HF folder, a .gguf file, or an HF id already in the local cache."
+            ) from exc
+        self.tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.base_model = loaded.to(self.device).eval()
+        self.model: Any = self.base_model  # becomes a PeftModel once an adapter loads
+        self.adapters: dict[str, str] = {}
+        self.name = "SmolLM2-135M-Instruct" if model in ("", "default") else model
+        config = self.base_model.config
+        self.context_window = int(getattr(config, "max_position_embeddings", 0) or 2048)
+        eos = self.base_model.generation_config.eos_token_id
+        eos_ids = eos if isinstance(eos, list) else [eos]
+        self._end_ids = {
+            i
+            for i in [*eos_ids, self.tokenizer.eos_token_id, self.tokenizer.pad_token_id]
+            if i is not None
+        }
+        self._lock = threading.RLock()
+        for name, path in (adapters or {}).items():
+            self.load_adapter(name, path)
+
+    # -- adapters -------------------------------------------------------------------
+    def load_adapter(self, name: str, path: str | Path) -> None:
+        """Load a PEFT (LoRA) adapter under ``name``; the base model is not reloaded.
+
+        >>> llm.load_adapter("ft", ".ragtune/adapters/ft")
+        >>> llm.generate(convs, adapter="ft")
+        """
+        peft = require("peft", "train")
+        with self._lock:
+            if name in self.adapters:
+                raise ConfigError(
+                    f"adapter {name!r} is already loaded (from {self.adapters[name]})"
+                )
+            if isinstance(self.model, peft.PeftModel):
+                self.model.load_adapter(str(path), adapter_name=name)
+            else:
+                self.model = peft.PeftModel.from_pretrained(
+                    self.base_model, str(path), adapter_name=name
+                )
+            self.model.eval()
+            self.adapters[name] = str(path)
+
+    @contextlib.contextmanager
+    def _adapter(self, adapter: str | None) -> Iterator[None]:
+        if adapter is None:
+            if self.adapters:
+                with self.model.disable_adapter():
+                    yield
+            else:
+                yield
+            return
+        if adapter not in self.adapters:
+            known = ", ".join(sorted(self.adapters)) or "none loaded"
+            raise ConfigError(f"unknown adapter {adapter!r}; known: {known}")
+        self.model.set_adapter(adapter)
+        yield
+
+    # -- tokens ---------------------------------------------------------------------
+    def render(self, conversation: Conversation) -> str:
+        """The prompt text for a conversation, through the model's chat template."""
+        messages = [m.to_dict() for m in conversation]
+        if self.tokenizer.chat_template:
+            text = self.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+            return str(text)
+        return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
+
+    def _encode(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._encode(text)) if text else 0
+
+    def truncate_to_tokens(self, text: str, n: int) -> str:
+        """The longest prefix of ``text`` that is at most ``n`` model tokens."""
+        if n <= 0:
+            return ""
+        if not self.tokenizer.is_fast:
+            ids = self._encode(text)
+            return text if len(ids) <= n else str(self.tokenizer.decode(ids[:n]))
+        offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)[
+            "offset_mapping"
+        ]
+        if len(offsets) <= n:
+            return text
+        cut = text[: offsets[n - 1][1]]
+        while cut and self.count_tokens(cut) > n:  # re-tokenizing can merge differently
+            cut = cut[:-1]
+        return cut
+
+    # -- generation -----------------------------------------------------------------
+    def plan_batches(self, conversations: list[list[ChatMessage]]) -> list[list[int]]:
+        """Longest prompts first, so each batch holds prompts of similar length."""
+        lengths = [len(self._encode(self.render(c))) for c in conversations]
+        order = sorted(range(len(conversations)), key=lambda i: -lengths[i])
+        batches: list[list[int]] = []
+        for i in order:
+            current = batches[-1] if batches else None
+            longest = lengths[current[0]] if current else 0
+            if (
+                current
+                and len(current) < self.batch_size
+                and (len(current) + 1) * longest <= self.max_batch_tokens
+            ):
+                current.append(i)
+            else:
+                batches.append([i])
+        return batches
+
+    def _generate_kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        transformers = require("transformers", "rag")
+        torch = require("torch", "rag")
+        options: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": not params.greedy,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": sorted(self._end_ids - {self.tokenizer.pad_token_id})
+            or [self.tokenizer.pad_token_id],
+        }
+        if not params.greedy:
+            options.update(temperature=params.temperature, top_p=params.top_p)
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+        kwargs: dict[str, Any] = {}
+        if params.stop:
+            # Ends a row as soon as its text contains a stop string; the text is cut later.
+            options["stop_strings"] = list(params.stop)
+            kwargs["tokenizer"] = self.tokenizer
+        kwargs["generation_config"] = transformers.GenerationConfig(**options)
+        return kwargs
+
+    def _run(
+        self, prompts: list[str], params: GenerationParams, adapter: str | None, **extra: Any
+    ) -> tuple[Any, Any]:
+        torch = require("torch", "rag")
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        with self._lock, torch.inference_mode(), self._adapter(adapter):
+            out = self.model.generate(**enc, **self._generate_kwargs(params), **extra)
+        return enc, out
+
+    def _generate_batch(
+        self, conversations: list[list[ChatMessage]], params: GenerationParams, adapter: str | None
+    ) -> list[Generation]:
+        start = time.perf_counter()
+        enc, out = self._run([self.render(c) for c in conversations], params, adapter)
+        seconds = time.perf_counter() - start
+        prompt_width = enc["input_ids"].shape[1]
+        prompt_tokens = enc["attention_mask"].sum(dim=1).tolist()
+        results = []
+        for row, n_prompt in zip(out[:, prompt_width:].tolist(), prompt_tokens, strict=True):
+            end = next((k for k, token in enumerate(row) if token in self._end_ids), None)
+            kept = row if end is None else row[:end]
+            results.append(
+                Generation(
+                    text=str(self.tokenizer.decode(kept, skip_special_tokens=True)).strip(),
+                    prompt_tokens=int(n_prompt),
+                    completion_tokens=len(row) if end is None else end + 1,
+                    finish_reason="stop" if end is not None else "length",
+                    seconds=seconds,
+                    batch_size=len(conversations),
+                )
+            )
+        return results
+
+    def stream(
+        self,
+        conversation: str | Conversation,
+        params: GenerationParams | None = None,
+        adapter: str | None = None,
+    ) -> Iterator[str]:
+        """Yield text as it is decoded (generation runs in a worker thread)."""
+        transformers = require("transformers", "rag")
+        params = params or self.default_params
+        prompt = self.render(as_conversation(conversation))
+        streamer = transformers.TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True
+        )
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self._run([prompt], params, adapter, streamer=streamer)
+            except BaseException as exc:  # surfaced in the caller's thread below
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=work, name="ragtune-stream", daemon=True)
+        worker.start()
+        first = True
+        for piece in stream_until_stop(streamer, params.stop):
+            # The first decoded piece may carry the template's leading whitespace.
+            piece = piece.lstrip() if first else piece
+            first = first and not piece
+            if piece:
+                yield piece
+        worker.join()
+        if failure:
+            raise failure[0]
