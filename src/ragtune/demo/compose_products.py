@@ -80,17 +80,22 @@ def noise_specs(world: World, product: Product) -> list[tuple[str, str]]:
     ]
 
 
-def _core_rows(b: DocBuilder, product: Product) -> list[tuple[str, str]]:
-    rows = [
-        ("List price", _pf(b, product, "price")),
-        ("Weight", _pf(b, product, "weight")),
-        ("Maximum power draw", _pf(b, product, "power")),
-        ("Standard warranty", _pf(b, product, "warranty")),
-        ("Release date", _pf(b, product, "launch")),
-    ]
-    if not product.legacy:
-        rows.append(("Assembled in", _pf(b, product, "plant")))
-    return rows
+_CORE_ROWS = (
+    ("List price", "price"),
+    ("Weight", "weight"),
+    ("Maximum power draw", "power"),
+    ("Standard warranty", "warranty"),
+    ("Release date", "launch"),
+    ("Assembled in", "plant"),
+)
+
+
+def _core_rows(
+    b: DocBuilder, product: Product, limit: int = len(_CORE_ROWS)
+) -> list[tuple[str, str]]:
+    # Legacy models have no assembly-site fact; only rows actually written are recorded.
+    keys = [row for row in _CORE_ROWS if not (product.legacy and row[1] == "plant")]
+    return [(label, _pf(b, product, key)) for label, key in keys[:limit]]
 
 
 def _spec_sheet(world: World, product: Product) -> DemoDoc:
@@ -199,7 +204,7 @@ def _reseller_sheet(world: World, product: Product) -> DemoDoc:
         f"{reseller} is an authorized {world.company} reseller. The figures below are copied "
         "from the manufacturer's specification."
     )
-    b.table(("Item", "Manufacturer figure"), _core_rows(b, product)[:4])
+    b.table(("Item", "Manufacturer figure"), _core_rows(b, product, limit=4))
     b.para(
         b.pick(
             (

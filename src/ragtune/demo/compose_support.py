@@ -126,7 +126,10 @@ def _support_plans(world: World) -> DemoDoc:
         [
             (name, b.fact(f"policy.tier.{key}"), phone, named)
             for (key, name), phone, named in zip(
-                SUPPORT_TIERS, ("Business hours", "Extended hours", "24/7"), ("No", "No", "Yes")
+                SUPPORT_TIERS,
+                ("Business hours", "Extended hours", "24/7"),
+                ("No", "No", "Yes"),
+                strict=True,
             )
         ],
     )

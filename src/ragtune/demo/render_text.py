@@ -56,7 +56,9 @@ def render_text(doc: DemoDoc, company: str) -> bytes:
             rows = [block.header, *block.rows]
             widths = [max(len(row[i]) for row in rows) for i in range(len(block.header))]
             for n, row in enumerate(rows):
-                lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+                lines.append(
+                    "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                )
                 if n == 0:
                     lines.append("  ".join("-" * w for w in widths))
             lines.append("")

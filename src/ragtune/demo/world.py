@@ -179,7 +179,7 @@ def build_world(seed: int = 0) -> World:
     # People: executives, site managers, product managers, staff. Names are unique.
     first = rng.sample(names.FIRST_NAMES, 18)
     last = rng.sample(names.LAST_NAMES, 18)
-    full = [f"{a} {b}" for a, b in zip(first, last)]
+    full = [f"{a} {b}" for a, b in zip(first, last, strict=True)]
     titles = (
         ["Executive Team"] * len(names.EXEC_ROLES)
         + ["Site Director"] * len(offices)
@@ -187,13 +187,13 @@ def build_world(seed: int = 0) -> World:
         + list(rng.sample(names.STAFF_TITLES, 3))
     )
     people: list[Person] = []
-    for i, (name, title) in enumerate(zip(full, titles)):
+    for i, (name, title) in enumerate(zip(full, titles, strict=True)):
         office = offices[i - 5].key if title == "Site Director" else rng.choice(offices).key
         if title == "Executive Team":
             office = "hq"
         people.append(Person(name, slugify(name), title, office))
 
-    for office, city in zip(offices, cities):
+    for office, city in zip(offices, cities, strict=True):
         subject = {"office": office.role}
         opened = rng.randint(founded, 2021)
         manager = next(p for p in people if p.title == "Site Director" and p.office == office.key)
@@ -209,8 +209,8 @@ def build_world(seed: int = 0) -> World:
             ),
             Fact(f"office.{office.key}.manager", "office.manager", subject, "name", manager.name),
         ]
-    city_of = {o.key: c for o, c in zip(offices, cities)}
-    for (key, role), person in zip(names.EXEC_ROLES, people):
+    city_of = {o.key: c for o, c in zip(offices, cities, strict=True)}
+    for (key, role), person in zip(names.EXEC_ROLES, people[: len(names.EXEC_ROLES)], strict=True):
         facts.append(Fact(f"exec.{key}", "exec.role", {"role": role}, "name", person.name))
     for person in people:
         subject = {"person": person.name}
@@ -230,7 +230,7 @@ def build_world(seed: int = 0) -> World:
     firmware: list[Firmware] = []
     letters = rng.sample(names.MODEL_LETTERS, 4)
     for i, (fam_name, category, letter) in enumerate(
-        zip(rng.sample(names.FAMILY_NAMES, 4), categories, letters)
+        zip(rng.sample(names.FAMILY_NAMES, 4), categories, letters, strict=True)
     ):
         family = Family(
             fam_name, slugify(fam_name), category[0], category[4], letter, rng.choice((2, 3, 5))
@@ -288,7 +288,7 @@ def build_world(seed: int = 0) -> World:
         for _ in versions:
             days.insert(0, day)
             day -= timedelta(days=rng.randint(150, 300))
-        for version, released in zip(versions, days):
+        for version, released in zip(versions, days, strict=True):
             fid = f"firmware.{family.slug}.{version}.released"
             subject = {"family": fam_name, "version": version}
             facts.append(Fact(fid, "firmware.released", subject, "date", released))
