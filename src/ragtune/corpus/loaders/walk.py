@@ -1,0 +1,112 @@
+"""``iter_load``: files and folders to per-file ``LoadResult``s, deterministically."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from ragtune.corpus.loaders.base import LoadResult
+from ragtune.corpus.loaders.core import load_file
+from ragtune.errors import LoadError
+
+__all__ = ["DEFAULT_INCLUDE", "iter_load", "iter_paths"]
+
+DEFAULT_INCLUDE = ["*.md", "*.markdown", "*.txt", "*.html", "*.htm", "*.pdf", "*.docx", "*.jsonl"]
+
+
+def _matches(name: str, relative: str, include: Sequence[str]) -> bool:
+    name, relative = name.lower(), relative.lower()
+    return any(
+        fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(relative, p)
+        for p in (p.lower() for p in include)
+    )
+
+
+def iter_paths(folder: Path, include: Sequence[str]) -> Iterator[Path | LoadError]:
+    """Files under ``folder`` matching ``include``, sorted, depth first.
+
+    Hidden files and folders (``.git``, ``.ragtune``) are skipped; symlinked folders
+    are followed once (no cycles). Folders that cannot be listed come out as errors.
+    """
+    visited: set[str] = set()
+
+    def walk(current: Path) -> Iterator[Path | LoadError]:
+        real = os.path.realpath(current)
+        if real in visited:
+            return
+        visited.add(real)
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except PermissionError:
+            yield LoadError(str(current), "unreadable folder: permission denied")
+            return
+        except OSError as exc:
+            yield LoadError(str(current), f"unreadable folder: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = current / entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                yield from walk(path)
+            elif _matches(entry.name, path.relative_to(folder).as_posix(), include):
+                yield path  # broken links, FIFOs... are reported by load_file
+
+    yield from walk(folder)
+
+
+def iter_load(
+    paths: Iterable[Path | str],
+    include: Sequence[str] | None = None,
+    max_file_mb: float | None = 50.0,
+    *,
+    root: Path | None = None,
+) -> Iterator[LoadResult]:
+    """Load files and folders, one ``LoadResult`` per file. Never raises for bad input.
+
+    Folders are walked (sorted, hidden entries skipped) for files matching ``include``
+    (default: every supported type). A file named explicitly is loaded whatever its
+    name, and an unsupported type is reported. Document ids are relative to ``root``,
+    default: the folder given, or a named file's own folder. A file reached twice is
+    loaded once; a second document with an id already seen is reported, not loaded.
+
+    >>> for result in iter_load([Path("docs")], ["*.md"], max_file_mb=50):  # doctest: +SKIP
+    ...     print(result.path, len(result.documents), [str(e) for e in result.errors])
+    """
+    include = list(include) if include is not None else DEFAULT_INCLUDE
+    seen_files: set[str] = set()
+    seen_ids: dict[str, str] = {}
+    for raw in paths:
+        given = Path(os.path.abspath(raw))
+        if given.is_dir():
+            base = root if root is not None else given
+            items: Iterable[Path | LoadError] = iter_paths(given, include)
+        else:
+            base = root if root is not None else given.parent
+            items = [given]
+        for item in items:
+            if isinstance(item, LoadError):
+                yield LoadResult(errors=[item], path=item.path)
+                continue
+            key = os.path.realpath(item)
+            if key in seen_files:
+                continue
+            seen_files.add(key)
+            result = load_file(item, base, max_file_mb=max_file_mb)
+            unique = []
+            for doc in result.documents:
+                if doc.id in seen_ids:
+                    reason = f"duplicate document id {doc.id!r} (also from {seen_ids[doc.id]})"
+                    result.errors.append(LoadError(result.path, reason))
+                else:
+                    seen_ids[doc.id] = result.path
+                    unique.append(doc)
+            result.documents = unique
+            yield result
