@@ -60,6 +60,9 @@ def _office_page(world: World, office: Office) -> DemoDoc:
     )
     staff = [p for p in world.people if p.office == key]
     if staff:
+        for person in staff:
+            # The page names them under this city: it states where they work.
+            b.fact(f"person.{person.slug}.city")
         b.heading("People you may meet here")
         b.bullets([f"{p.name}, {p.title}" for p in staff])
     b.heading("Visiting")

@@ -140,9 +140,9 @@ def _overview(world: World, product: Product) -> DemoDoc:
     b.para(opener)
     b.para(
         f"It weighs {_pf(b, product, 'weight')} and draws at most {_pf(b, product, 'power')}, "
-        f"so it fits the power budget of most cabinets. The list price is "
-        f"{_pf(b, product, 'price')}, and every unit ships with a {_pf(b, product, 'warranty')} "
-        f"standard warranty."
+        f"so it fits the power budget of most installations. The list price is "
+        f"{_pf(b, product, 'price')}, and the standard warranty covers every unit for "
+        f"{_pf(b, product, 'warranty')}."
     )
     b.heading("Highlights")
     features = list(_FEATURES[family.category])

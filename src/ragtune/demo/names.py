@@ -4,7 +4,7 @@ Every name here is made up so that no pretrained model can already know a fact a
 it. All strings are plain ASCII, so they survive every document format untouched
 (PDF core fonts included).
 
->>> COMPANIES[0]
+>>> COMPANIES[0][0]
 'Veltrona Systems'
 """
 

@@ -188,10 +188,10 @@ def build_world(seed: int = 0) -> World:
     )
     people: list[Person] = []
     for i, (name, title) in enumerate(zip(full, titles, strict=True)):
-        office = offices[i - 5].key if title == "Site Director" else rng.choice(offices).key
+        office_key = offices[i - 5].key if title == "Site Director" else rng.choice(offices).key
         if title == "Executive Team":
-            office = "hq"
-        people.append(Person(name, slugify(name), title, office))
+            office_key = "hq"
+        people.append(Person(name, slugify(name), title, office_key))
 
     for office, city in zip(offices, cities, strict=True):
         subject = {"office": office.role}
