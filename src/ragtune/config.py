@@ -6,7 +6,7 @@ then ``ragtune.toml`` in the project folder, then the defaults below. Every mode
 forbids unknown keys, so a typo is an error that names the key::
 
     config = load_config(Path("my-project"), overrides={"retrieve": {"top_k": 8}})
-    config.corpus.chunk_size_tokens  # 256
+    config.corpus.chunk_size_tokens  # 160
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ class Section(BaseModel):
 class CorpusConfig(Section):
     """How documents are loaded and split into chunks."""
 
-    chunk_size_tokens: int = Field(256, ge=16, le=8192, description="Target chunk length in tokens.")
-    chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by neighbouring chunks.")
+    chunk_size_tokens: int = Field(160, ge=16, le=8192, description="Target chunk length in tokens.")
+    chunk_overlap_tokens: int = Field(24, ge=0, description="Tokens shared by neighbouring chunks.")
     tokenizer: str = Field(
         "embedder",
         description="Tokenizer that counts tokens: 'embedder' (the embedding model's), "
@@ -85,7 +85,7 @@ class RetrieveConfig(Section):
     """How a query becomes hits."""
 
     mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
-    top_k: int = Field(5, ge=1, le=1000)
+    top_k: int = Field(4, ge=1, le=1000, description="Hits returned by search and put in RAG prompts.")
     candidates: int = Field(50, ge=1, le=10000, description="Hits each retriever passes to fusion/rerank.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     reranker: str | None = Field(None, description="Cross-encoder model id or path; none by default.")

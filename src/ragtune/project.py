@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.config import CONFIG_FILE, STATE_DIR, RagtuneConfig, config_to_toml, load_config
 from ragtune.embed.base import Embedder, create_embedder
@@ -22,6 +22,9 @@ from ragtune.index.sync import EMBEDDER_FINGERPRINT, INDEX_KEY, recover_interrup
 from ragtune.progress import Progress
 from ragtune.retrieve.retriever import Mode, Retriever
 from ragtune.types import Hit, IngestReport
+
+if TYPE_CHECKING:
+    from ragtune.llm.base import Generator
 
 STATE_SUBDIRS = ("store", "data", "adapters", "runs")
 
@@ -115,6 +118,23 @@ class Project:
     @cached_property
     def embedder(self) -> Embedder:
         return create_embedder(self.config.embed)
+
+    def available_adapters(self) -> dict[str, str]:
+        """Fine-tuned adapters in ``.ragtune/adapters/``: ``{name: folder}``."""
+        if not self.adapters_dir.is_dir():
+            return {}
+        return {
+            folder.name: str(folder)
+            for folder in sorted(self.adapters_dir.iterdir())
+            if (folder / "adapter_config.json").is_file()
+        }
+
+    @cached_property
+    def generator(self) -> Generator:
+        """The configured generator, with every project adapter loaded for per-request switching."""
+        from ragtune.llm import create_generator
+
+        return create_generator(self.config.llm, adapters=self.available_adapters() or None)
 
     def chunker(self) -> Any:
         from ragtune.corpus import RecursiveChunker, make_token_counter

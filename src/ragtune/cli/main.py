@@ -10,6 +10,8 @@ import typer
 from rich.table import Table
 
 from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, err_console, open_project, print_json
+from ragtune.cli.ask import ask
+from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
 from ragtune.errors import RagtuneError
 
@@ -23,6 +25,8 @@ app = typer.Typer(
 index_app = typer.Typer(help="Inspect and verify the knowledge base.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.command("demo-corpus")(demo_corpus)
+app.command()(ask)
+app.command()(demo)
 
 
 @app.command()
@@ -81,8 +85,19 @@ def ingest(
     console.print(table)
     if report.reindexed:
         console.print("[yellow]Embedding or chunking settings changed: the whole index was rebuilt.[/]")
-    for failure in report.failures:
-        err_console.print(f"[red]skipped[/] {failure['path']}: {failure['reason']}")
+    print_failures(report.failures)
+
+
+def print_failures(failures: list[dict[str, str]], per_file: int = 3) -> None:
+    """Each skipped file with its reason; a file with many bad lines shows the first few."""
+    by_path: dict[str, list[str]] = {}
+    for failure in failures:
+        by_path.setdefault(failure["path"], []).append(failure["reason"])
+    for path, reasons in by_path.items():
+        for reason in reasons[:per_file]:
+            err_console.print(f"[red]skipped[/] {path}: {reason}", highlight=False)
+        if len(reasons) > per_file:
+            err_console.print(f"[red]skipped[/] {path}: … and {len(reasons) - per_file} more problems (see --json)")
 
 
 @app.command()

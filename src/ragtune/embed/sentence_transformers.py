@@ -28,6 +28,18 @@ def default_model_path() -> Path:
     return Path(package.get_model_path())
 
 
+def quiet_transformers() -> None:
+    """Keep library load bars and notices off the user's terminal; ragtune shows its own."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model: ``model='default'``, a hub id, or a local folder.
 
@@ -42,6 +54,7 @@ class SentenceTransformerEmbedder(Embedder):
         st = require("sentence_transformers", "rag")
         torch = require("torch", "rag")
         torch.set_num_threads(os.cpu_count() or 1)
+        quiet_transformers()
         local = Path(path).exists()
         kwargs: dict[str, Any] = {"device": device or "cpu"}
         if local:
@@ -50,7 +63,8 @@ class SentenceTransformerEmbedder(Embedder):
             self._model = st.SentenceTransformer(path, **kwargs)
         except OSError as exc:
             raise BackendUnavailableError(f"cannot load embedding model {model!r}: {exc}") from exc
-        self._dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self._dim = int(get_dim())
         self._tokenizer = self._model.tokenizer
 
     @property
