@@ -10,6 +10,7 @@ The Python API that the CLI and the HTTP server are thin layers over::
 from __future__ import annotations
 
 import json
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from ragtune.index import CheckReport, Store, open_store
 from ragtune.index.sync import EMBEDDER_FINGERPRINT, INDEX_KEY, recover_interrupted_swap, swap_folders, sync_paths, write_lock
 from ragtune.progress import Progress
 from ragtune.retrieve.retriever import Mode, Retriever
-from ragtune.types import Hit, IngestReport
+from ragtune.types import Document, Hit, IngestReport
 
 if TYPE_CHECKING:
     from ragtune.llm.base import Generator
@@ -155,12 +156,7 @@ class Project:
             raise IndexMissingError(
                 f"no documents indexed in {self.root}; run: ragtune ingest PATH (e.g. ragtune ingest docs/)"
             )
-        stored_key = self.store.get_setting(INDEX_KEY)
-        if stored_key is not None and stored_key != self.index_key:
-            raise IndexMissingError(
-                "the index was built with other embedding or chunking settings "
-                f"({self.store.get_setting(EMBEDDER_FINGERPRINT)}); run: ragtune ingest PATH to re-index"
-            )
+        self._require_current_settings()
         return self.store
 
     def retriever(self, mode: Mode | None = None) -> Retriever:
@@ -202,6 +198,42 @@ class Project:
             )
         self.__dict__["store"] = store
         return report
+
+    def upsert_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:
+        """Add or replace documents given as text (not files): e.g. from the HTTP API.
+
+        Unchanged text is skipped by hash; each document is written atomically.
+        """
+        from ragtune.index.sync import sync_documents
+
+        with write_lock(self.state_dir / "store.lock"):
+            self._require_current_settings()
+            self.store.set_setting(INDEX_KEY, self.index_key)
+            self.store.set_setting(EMBEDDER_FINGERPRINT, self.embedder.fingerprint)
+            report = IngestReport()
+            started = time.perf_counter()
+            sync_documents(
+                self.store, self.embedder, self.chunker(), {d.id: d for d in documents}, set(),
+                progress or Progress(), report,
+            )
+            self.store.flush()
+            report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def delete_documents(self, doc_ids: list[str]) -> int:
+        """Delete documents by id; returns how many existed."""
+        with write_lock(self.state_dir / "store.lock"):
+            deleted = self.store.delete(doc_ids)
+            self.store.flush()
+        return deleted
+
+    def _require_current_settings(self) -> None:
+        stored_key = self.store.get_setting(INDEX_KEY)
+        if stored_key is not None and stored_key != self.index_key and self.store.document_hashes():
+            raise IndexMissingError(
+                "the index was built with other embedding or chunking settings "
+                f"({self.store.get_setting(EMBEDDER_FINGERPRINT)}); run: ragtune ingest PATH to re-index"
+            )
 
     def search(
         self, query: str, k: int | None = None, mode: Mode | None = None, filters: dict[str, Any] | None = None

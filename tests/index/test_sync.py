@@ -136,3 +136,18 @@ def test_jsonl_documents(project: Project, tmp_path: Path) -> None:
     assert report.added == 2
     hits = project.search("returns accepted", k=1, filters={"team": "support"})
     assert hits and hits[0].chunk.text.startswith("Returns")
+
+
+def test_upsert_and_delete_documents_by_api(project: Project) -> None:
+    from ragtune.types import Document
+
+    report = project.upsert_documents([Document(id="note-1", text="The Q9 drone flies for 41 minutes.")])
+    assert report.added == 1
+    assert project.search("Q9 drone flies", k=1)[0].chunk.doc_id == "note-1"
+    again = project.upsert_documents([Document(id="note-1", text="The Q9 drone flies for 41 minutes.")])
+    assert again.unchanged == 1 and again.chunks_embedded == 0
+    changed = project.upsert_documents([Document(id="note-1", text="The Q9 drone now flies for 55 minutes.")])
+    assert changed.updated == 1
+    assert "55" in project.search("Q9 drone flies", k=1)[0].chunk.text
+    assert project.delete_documents(["note-1", "nope"]) == 1
+    assert project.store.document_hashes() == {}
