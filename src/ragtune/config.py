@@ -108,14 +108,86 @@ class LLMConfig(Section):
     max_retries: int = Field(4, ge=0, le=20)
 
 
+class SynthConfig(Section):
+    """Training data synthesized from the documents (``ragtune synth``)."""
+
+    questions_per_chunk: int = Field(2, ge=1, le=50)
+    paraphrases: int = Field(4, ge=0, le=50, description="Rephrasings per fact (knowledge injection needs many).")
+    heldout_share: float = Field(0.25, ge=0.0, lt=1.0, description="Share of phrasings held out per trained fact.")
+    unseen_fact_share: float = Field(0.15, ge=0.0, lt=1.0, description="Share of facts never trained on.")
+    raft_distractors: int = Field(3, ge=0, le=20)
+    raft_oracle_share: float = Field(0.8, ge=0.0, le=1.0, description="RAFT examples that include the oracle (P).")
+    seed: int = 0
+
+
+class TuneConfig(Section):
+    """Fine-tuning (``ragtune tune``) with TRL + PEFT."""
+
+    method: Literal["lora", "full"] = "lora"
+    lora_rank: int = Field(16, ge=1, le=1024)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    lora_targets: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
+    epochs: float = Field(3.0, gt=0)
+    learning_rate: float = Field(1e-3, gt=0)
+    batch_size: int = Field(16, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    max_seq_tokens: int = Field(512, ge=32)
+    save_steps: int = Field(20, ge=1, description="Checkpoint every N optimizer steps.")
+    bf16: Literal["auto", "true", "false"] = "auto"
+    seed: int = 0
+
+
+class EvalConfig(Section):
+    """Evaluation (``ragtune eval``)."""
+
+    arms: list[str] = Field(default_factory=lambda: ["base", "rag", "ft", "ft+rag", "raft"])
+    max_questions: int | None = Field(None, ge=1, description="Evaluate on at most this many questions.")
+    bootstrap_samples: int = Field(1000, ge=100)
+    judge: str | None = Field(None, description="Generator backend name for an LLM judge; none by default.")
+    judge_model: str | None = None
+    judge_base_url: str | None = None
+    seeds: int = Field(1, ge=1, le=20)
+
+
+class RecommendConfig(Section):
+    """The user's constraints for ``ragtune recommend``."""
+
+    updates_per_month: float = Field(4.0, ge=0)
+    queries_per_day: float = Field(1000.0, ge=0)
+    latency_budget_ms: float = Field(5000.0, gt=0)
+    price_per_hour: float = Field(0.10, ge=0, description="Cost of one hour of the measured machine.")
+    accuracy_floor: float = Field(0.0, ge=0.0, le=1.0)
+    horizon_months: float = Field(12.0, gt=0)
+
+
+class ServeConfig(Section):
+    """The HTTP server (``ragtune serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_upload_mb: float = Field(20.0, gt=0)
+    batch_window_ms: float = Field(10.0, ge=0, description="How long the queue waits to fill a batch.")
+    max_batch: int = Field(32, ge=1)
+    cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")
+    aliases: dict[str, str] = Field(default_factory=dict, description="Extra model names mapped to arms.")
+
+
 class RagtuneConfig(Section):
-    """The whole tree. Sections: corpus, embed, index, retrieve, llm."""
+    """The whole tree: corpus, embed, index, retrieve, llm, synth, tune, eval, recommend, serve."""
 
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)  # type: ignore[arg-type]
     embed: EmbedConfig = Field(default_factory=EmbedConfig)  # type: ignore[arg-type]
     index: IndexConfig = Field(default_factory=IndexConfig)  # type: ignore[arg-type]
     retrieve: RetrieveConfig = Field(default_factory=RetrieveConfig)  # type: ignore[arg-type]
     llm: LLMConfig = Field(default_factory=LLMConfig)  # type: ignore[arg-type]
+    synth: SynthConfig = Field(default_factory=SynthConfig)  # type: ignore[arg-type]
+    tune: TuneConfig = Field(default_factory=TuneConfig)  # type: ignore[arg-type]
+    eval: EvalConfig = Field(default_factory=EvalConfig)  # type: ignore[arg-type]
+    recommend: RecommendConfig = Field(default_factory=RecommendConfig)  # type: ignore[arg-type]
+    serve: ServeConfig = Field(default_factory=ServeConfig)  # type: ignore[arg-type]
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
