@@ -41,21 +41,23 @@ def test_same_seed_same_bytes_and_fast(
     version: int, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     reference: DemoCorpusInfo = request.getfixturevalue(f"corpus_v{version}")
-    start = time.perf_counter()
+    # CPU time, not wall time: other processes on a busy machine must not fail this.
+    start = time.process_time()
     write_demo_corpus(tmp_path / "again", version=version, seed=0)
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
     assert _files(tmp_path / "again") == _files(reference.out)
 
 
-def test_other_seed_other_world(tmp_path: Path, corpus_v1: DemoCorpusInfo) -> None:
-    info = write_demo_corpus(tmp_path / "seed7", version=1, seed=7)
+def test_other_seed_other_world_in_an_empty_existing_folder(
+    tmp_path: Path, corpus_v1: DemoCorpusInfo
+) -> None:
+    info = write_demo_corpus(tmp_path, version=1, seed=7)
+    assert info.out == tmp_path
     ours = {q.id: q.answers for q in load_qa(info.out)}
     reference = {q.id: q.answers for q in load_qa(corpus_v1.out)}
     assert info.company != corpus_v1.company
     assert ours != reference
-    assert (tmp_path / "seed7" / "qa.jsonl").read_bytes() != (
-        corpus_v1.out / "qa.jsonl"
-    ).read_bytes()
+    assert (tmp_path / "qa.jsonl").read_bytes() != (corpus_v1.out / "qa.jsonl").read_bytes()
 
 
 def test_refuses_a_folder_that_is_not_a_demo_corpus(tmp_path: Path) -> None:
@@ -67,11 +69,6 @@ def test_refuses_a_folder_that_is_not_a_demo_corpus(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"generator": "someone else"}', encoding="utf-8")
     with pytest.raises(DemoCorpusError):
         write_demo_corpus(tmp_path)
-
-
-def test_writes_into_an_empty_existing_folder(tmp_path: Path) -> None:
-    info = write_demo_corpus(tmp_path, version=1, seed=3)
-    assert info.out == tmp_path and (tmp_path / "qa.jsonl").is_file()
 
 
 def test_load_qa_names_the_bad_line(tmp_path: Path) -> None:

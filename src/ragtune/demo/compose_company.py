@@ -119,11 +119,9 @@ def _bio(world: World, person: Person) -> DemoDoc:
     if roles:
         for fact in roles:
             b.fact(fact.id)
-        b.para(
-            f"{person.name} currently serves as "
-            + "; as ".join(_role_sentence(f) for f in roles)
-            + "."
-        )
+        duties = [_role_sentence(f) for f in roles]
+        listed = duties[0] if len(duties) == 1 else ", ".join(duties[:-1]) + " and " + duties[-1]
+        b.para(f"{person.name} currently serves as {listed}.")
     else:
         b.para(f"As {person.title}, {person.name} works across product lines and sites.")
     b.para(

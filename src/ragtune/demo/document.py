@@ -70,6 +70,10 @@ class DemoDoc:
     def date_text(self) -> str:
         return format_date(self.date)
 
+    def byline(self, company: str) -> str:
+        """``<author or company> - <date>``: written under the title in every format."""
+        return f"{self.author or company} - {self.date_text}"
+
     def plain_text(self) -> str:
         """All block text joined by newlines: what a loader should roughly recover."""
         parts = [self.title]

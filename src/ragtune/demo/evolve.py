@@ -31,6 +31,7 @@ _CHOICES: dict[str, tuple[int, ...]] = {
     "policy.rma_days": (5, 7, 10, 12, 14),
     "product.warranty": (12, 18, 24, 36, 48),
 }
+_NOT_SITE_MANAGERS = ("Executive Team", "Senior Product Manager")
 _SLA_CHOICES = {"p1": (1, 2, 3, 4), "p2": (6, 8, 12, 16), "p3": (24, 36, 48, 72)}
 
 
@@ -56,7 +57,11 @@ def _new_value(rng: random.Random, fact: Fact, world: World) -> object:
     if fact.group == "office.manager":
         # A promotion from inside the site when there is someone else there.
         office = fact.id.split(".")[1]
-        local = [p.name for p in world.people if p.office == office and p.name != value]
+        local = [
+            p.name
+            for p in world.people
+            if p.office == office and p.title not in _NOT_SITE_MANAGERS and p.name != value
+        ]
         pool = local or [p.name for p in world.people if p.title == "Site Director"]
         return rng.choice([p for p in pool if p != value])
     raise ValueError(f"no rule to change fact {fact.id} (group {fact.group})")

@@ -54,9 +54,7 @@ def render_docx(doc: DemoDoc, company: str) -> bytes:
 
     document.add_heading(doc.title, level=0)
     byline = document.add_paragraph()
-    byline.add_run(
-        f"{doc.author + ', ' if doc.author else ''}{company} - {doc.date_text}"
-    ).italic = True
+    byline.add_run(doc.byline(company)).italic = True
     for block in doc.blocks:
         if isinstance(block, Heading):
             document.add_heading(block.text, level=min(max(block.level - 1, 1), 9))

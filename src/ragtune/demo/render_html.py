@@ -40,7 +40,7 @@ def render_html(doc: DemoDoc, company: str) -> bytes:
         "<main>",
         "<article>",
         f"<h1>{e(doc.title)}</h1>",
-        f'<p class="byline">{e(doc.author + ", " if doc.author else "")}'
+        f'<p class="byline">{e(doc.author or company)} - '
         f'<time datetime="{doc.date.isoformat()}">{e(doc.date_text)}</time></p>',
     ]
     for block in doc.blocks:

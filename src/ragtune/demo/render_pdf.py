@@ -62,7 +62,7 @@ def render_pdf(doc: DemoDoc, company: str) -> bytes:
     pdf.set_font(_FONT, "B", 17)
     line(doc.title, 8)
     pdf.set_font(_FONT, "I", 9)
-    line(f"{doc.author + ', ' if doc.author else ''}{company} - {doc.date_text}", 6)
+    line(doc.byline(company), 6)
     pdf.ln(3)
     for block in doc.blocks:
         if isinstance(block, Heading):

@@ -19,14 +19,9 @@ from __future__ import annotations
 from ragtune.demo.document import BulletList, DemoDoc, Heading, Paragraph, Table
 
 
-def _byline(doc: DemoDoc, company: str) -> str:
-    who = f"{doc.author}, {company}" if doc.author else company
-    return f"{who} - {doc.date_text}"
-
-
 def render_markdown(doc: DemoDoc, company: str) -> bytes:
     """GitHub-flavoured Markdown: ``#`` headings, ``-`` lists, pipe tables."""
-    lines = [f"# {doc.title}", "", f"*{_byline(doc, company)}*", ""]
+    lines = [f"# {doc.title}", "", f"*{doc.byline(company)}*", ""]
     for block in doc.blocks:
         if isinstance(block, Heading):
             lines += ["#" * block.level + " " + block.text, ""]
@@ -44,7 +39,7 @@ def render_markdown(doc: DemoDoc, company: str) -> bytes:
 
 def render_text(doc: DemoDoc, company: str) -> bytes:
     """Plain text: underlined title, indented lists, space-aligned tables."""
-    lines = [doc.title, "=" * len(doc.title), _byline(doc, company), ""]
+    lines = [doc.title, "=" * len(doc.title), doc.byline(company), ""]
     for block in doc.blocks:
         if isinstance(block, Heading):
             lines += [block.text.upper() if block.level <= 2 else block.text, ""]
