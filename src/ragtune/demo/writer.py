@@ -3,7 +3,7 @@
 >>> from pathlib import Path
 >>> info = write_demo_corpus(Path("demo-v1"), version=1, seed=0)  # doctest: +SKIP
 >>> info.by_format                                                # doctest: +SKIP
-{'docx': 31, 'html': 36, 'md': 52, 'pdf': 21, 'txt': 55}
+{'docx': 22, 'html': 30, 'md': 46, 'pdf': 25, 'txt': 47}
 >>> write_demo_corpus(Path("demo-v1"), version=2)  # replaces v1 in place   # doctest: +SKIP
 """
 
@@ -125,7 +125,7 @@ def write_demo_corpus(out: Path | str, version: int = 1, seed: int = 0) -> DemoC
 
     >>> info = write_demo_corpus(Path("demo"), version=1, seed=0)  # doctest: +SKIP
     >>> info.n_documents, info.n_facts, info.n_questions          # doctest: +SKIP
-    (195, 178, 712)
+    (170, 178, 712)
     """
     if version not in (1, 2):
         raise DemoCorpusError(f"version must be 1 or 2, got {version}")
