@@ -132,13 +132,13 @@ def bench_ingest(workdir: Path) -> dict[str, object]:
     from ragtune.project import Project
 
     corpus_dir = workdir / "demo-corpus"
-    write_demo_corpus(corpus_dir, version=1, seed=0)
+    docs_dir = write_demo_corpus(corpus_dir, version=1, seed=0).docs_dir
     project = Project.init(workdir / "ingest-project")
     embedder = project.embedder  # load the model outside both timings
     embedder.embed(["warm up the model"] * 8)
 
     started = time.perf_counter()
-    report = project.ingest([corpus_dir])
+    report = project.ingest([docs_dir])
     ingest_s = time.perf_counter() - started
 
     texts = [chunk.text for chunk in project.store.iter_chunks()]

@@ -25,7 +25,7 @@ def test_every_answer_is_stated_in_every_listed_document(
         canonical = re.sub(r"\s+", " ", row.answers[0])
         for doc_id in row.doc_ids:
             if doc_id not in texts:
-                texts[doc_id] = extract(info.out / doc_id)
+                texts[doc_id] = extract(info.docs_dir / doc_id)
             if canonical not in texts[doc_id]:
                 missing.append((row.id, canonical, doc_id))
     assert not missing, missing[:10]

@@ -56,11 +56,11 @@ def test_documents_added_and_removed(corpus_v1: DemoCorpusInfo, corpus_v2: DemoC
     assert manifest["documents_added"] == sorted(set(v2) - set(v1)) != []
     assert manifest["documents_removed"] == sorted(set(v1) - set(v2)) != []
     for doc_id in manifest["documents_added"]:
-        assert (corpus_v2.out / doc_id).is_file()
-        assert not (corpus_v1.out / doc_id).exists()
+        assert (corpus_v2.docs_dir / doc_id).is_file()
+        assert not (corpus_v1.docs_dir / doc_id).exists()
     for doc_id in manifest["documents_removed"]:
-        assert (corpus_v1.out / doc_id).is_file()
-        assert not (corpus_v2.out / doc_id).exists()
+        assert (corpus_v1.docs_dir / doc_id).is_file()
+        assert not (corpus_v2.docs_dir / doc_id).exists()
 
 
 def test_unchanged_documents_are_byte_identical(
@@ -69,7 +69,7 @@ def test_unchanged_documents_are_byte_identical(
     v1, v2 = _manifest(corpus_v1)["documents"], _manifest(corpus_v2)["documents"]
     common = sorted(set(v1) & set(v2))
     differ = {
-        d for d in common if (corpus_v1.out / d).read_bytes() != (corpus_v2.out / d).read_bytes()
+        d for d in common if (corpus_v1.docs_dir / d).read_bytes() != (corpus_v2.docs_dir / d).read_bytes()
     }
     assert differ == set(_manifest(corpus_v2)["documents_changed"])
     # Every difference is explained by a changed or new fact the document states (or stated).

@@ -29,8 +29,9 @@ def test_counts_and_formats_within_spec(which: str, request: pytest.FixtureReque
     assert set(info.by_format) == {"md", "txt", "html", "pdf", "docx"}
     assert min(info.by_format.values()) >= 10
     manifest = json.loads((info.out / "manifest.json").read_text(encoding="utf-8"))
-    on_disk = {path for path in _files(info.out) if path not in manifest["metadata_files"]}
+    on_disk = set(_files(info.docs_dir))
     assert on_disk == set(manifest["documents"])
+    assert {p for p in _files(info.out) if not p.startswith("docs/")} == set(manifest["metadata_files"])
     assert Counter(p.rsplit(".", 1)[1] for p in on_disk) == info.by_format
     assert manifest["n_facts"] == info.n_facts and manifest["n_questions"] == info.n_questions
     assert (manifest["version"], manifest["seed"]) == (info.version, 0)

@@ -1,4 +1,7 @@
-"""Write a demo corpus folder: the documents, ``qa.jsonl``, ``manifest.json`` and ``changes.jsonl``.
+"""Write a demo corpus folder: ``docs/`` (the documents), ``qa.jsonl``, ``manifest.json``, ``changes.jsonl``.
+
+Document ids are paths relative to ``docs/``, which is the folder to ingest:
+``ragtune ingest demo-v1/docs``. The ground truth beside it is not a document.
 
 >>> from pathlib import Path
 >>> info = write_demo_corpus(Path("demo-v1"), version=1, seed=0)  # doctest: +SKIP
@@ -38,6 +41,9 @@ RENDERERS: dict[str, Callable[[DemoDoc, str], bytes]] = {
 }
 
 
+DOCS_DIR = "docs"
+
+
 class DemoCorpusError(RagtuneError):
     """The output folder cannot hold a demo corpus (not empty and not a previous one)."""
 
@@ -56,9 +62,15 @@ class DemoCorpusInfo:
     company: str = ""
     n_changed_facts: int = 0
 
+    @property
+    def docs_dir(self) -> Path:
+        """The documents alone (what to ingest); ground truth sits beside it in ``out``."""
+        return self.out / DOCS_DIR
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["out"] = str(self.out)
+        data["docs_dir"] = str(self.docs_dir)
         return data
 
 
@@ -137,7 +149,7 @@ def write_demo_corpus(out: Path | str, version: int = 1, seed: int = 0) -> DemoC
     _prepare(out)
     hashes = {}
     for doc_id, data in rendered.items():
-        path = out / doc_id
+        path = out / DOCS_DIR / doc_id
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         hashes[doc_id] = hashlib.sha256(data).hexdigest()
