@@ -27,7 +27,7 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _SOFT_HYPHEN_BREAK = re.compile(r"\u00ad[ \t]*\n[ \t]*")
 
 # word ending in a letter, '-', line break, word starting with a letter.
-_HYPHEN_BREAK = re.compile(r"(\w*[^\W\d_])-[ \t]*\n[ \t]*([^\W\d_]\w*)([ \t]*)")
+_HYPHEN_BREAK = re.compile(r"((?:\w+-)*\w*[^\W\d_])-[ \t]*\n[ \t]*([^\W\d_]\w*)([ \t]*)")
 _HYPHENATED_WORD = re.compile(r"[^\W\d_]\w*(?:-\w+)+")
 _WORD = re.compile(r"\w+")
 # First parts that almost always form a hyphenated compound ("self-contained").
@@ -49,9 +49,11 @@ def clean_text(text: str, *, dehyphenate_breaks: bool = True) -> str:
         return ""
     text = _NEWLINES.sub("\n", text)
     text = text.replace("\f", "\n\n")
-    text = unicodedata.normalize("NFC", text)
     text = _SOFT_HYPHEN_BREAK.sub("", text).replace("\u00ad", "")
     text = _CONTROL.sub("", text)
+    # After the removals: a removed character may have separated a base letter
+    # from its combining mark.
+    text = unicodedata.normalize("NFC", text)
     text = _SPACES.sub(" ", text)
     text = _TRAILING.sub("", text)
     if dehyphenate_breaks:
@@ -65,8 +67,9 @@ def dehyphenate(text: str) -> str:
 
     The word is joined (``infor-\\nmation`` -> ``information``) unless the evidence
     says the hyphen is part of the word: the hyphenated form appears elsewhere in the
-    text, the first part is a compound prefix (``self-``, ``well-``), or the second
-    part is capitalised (``Franco-\\nGerman``). The joined word moves up to the first
+    text (and the joined one does not), the first part is a compound prefix (``self-``,
+    ``well-``) or already hyphenated (``state-of-the-``), or the second part is
+    capitalised (``Franco-\\nGerman``). The joined word moves up to the first
     line; the line break moves after it, so the line structure survives.
 
     >>> dehyphenate("a self-\\ncontained unit")
@@ -89,7 +92,8 @@ def dehyphenate(text: str) -> str:
             # Both spellings seen: the unhyphenated one wins, it is the rarer choice.
             keep = (left + right).lower() not in words
         else:
-            keep = left.lower() in _COMPOUND_PREFIXES
+            # "state-of-the-\nart": already a compound; "self-\ncontained": a prefix.
+            keep = "-" in left or left.lower() in _COMPOUND_PREFIXES
         word = joined_hyphen if keep else left + right
         end = match.end()
         at_line_end = end >= len(text) or text[end] == "\n"
