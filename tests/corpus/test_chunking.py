@@ -78,9 +78,18 @@ def random_document(rng: random.Random, index: int) -> tuple[Document, list[tupl
     return Document(id=f"doc{index}.md", text=text, source=f"/d/doc{index}.md", title="T"), headings
 
 
-def expected_path(text: str, position: int) -> list[str]:
+def expected_path(text: str, start: int, end: int) -> list[str]:
+    """Path at the chunk's first character that is not in a leading heading line."""
+    headings = find_headings(text)
+    position = start
+    for heading in headings:
+        if heading.start == position and position < end:
+            position = heading.end
+            while position < end and text[position].isspace():
+                position += 1
+    position = min(position, end - 1)
     path: list[str] = []
-    for heading in find_headings(text):
+    for heading in headings:
         if heading.start <= position:
             path = heading.path
     return path
@@ -104,7 +113,7 @@ def test_properties_over_many_documents(size, overlap):
             assert chunk.meta == doc.meta and chunk.meta is not doc.meta
             if count(chunk.text) > size:  # only a single word may exceed the size
                 assert len(chunk.text.split()) == 1, (size, chunk.text)
-            assert chunk.heading_path == expected_path(doc.text, chunk.start_char)
+            assert chunk.heading_path == expected_path(doc.text, chunk.start_char, chunk.end_char)
             # chunks advance and, together, cover every non-space character
             assert (
                 chunk.start_char <= covered_until

@@ -175,3 +175,39 @@ def test_utf8_bom_and_utf16(tmp_path):
 def test_uppercase_extension(tmp_path):
     (tmp_path / "README.MD").write_text("# Read me\n\nok")
     assert only_doc(tmp_path / "README.MD").meta["format"] == "markdown"
+
+
+def test_pdf_headings_from_font_size_and_running_footers_dropped(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    body = "The router ships with a two year warranty covering parts and labour. " * 3
+    for number, section in enumerate(["Warranty", "Returns", "Support"], 1):
+        pdf.add_page()
+        if number == 1:
+            pdf.set_font("helvetica", size=20)
+            pdf.cell(0, 10, "X200 Router Handbook", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=15)
+        pdf.cell(0, 10, section, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 6, body)
+        pdf.set_y(-20)
+        pdf.set_font("helvetica", size=8)
+        pdf.cell(0, 5, f"ACME Networks confidential - page {number}")
+    pdf.output(str(tmp_path / "handbook.pdf"))
+
+    doc = only_doc(tmp_path / "handbook.pdf")
+    assert doc.title == "X200 Router Handbook"  # no metadata title: the first heading
+    assert doc.text.startswith("# X200 Router Handbook\n\n## Warranty\n\nThe router ships")
+    assert "\n\n## Returns\n\n" in doc.text and "\n\n## Support\n\n" in doc.text
+    assert "ACME Networks confidential" not in doc.text
+    paths = [c.heading_path for c in RecursiveChunker(48, 8).split(doc)]
+    assert paths[0] == ["X200 Router Handbook", "Warranty"]
+    assert paths[-1] == ["X200 Router Handbook", "Support"]
+
+
+def test_pdf_hyphenated_line_breaks_are_joined(pdf_factory):
+    path = pdf_factory("hyph.pdf", ["The infor-\nmation sheet lists a self-\ncontained unit."])
+    doc = only_doc(path)
+    assert "information" in doc.text and "self-contained" in doc.text

@@ -12,7 +12,7 @@ Overlap never crosses a heading: a chunk that starts a section starts at its hea
     >>> from ragtune.types import Document
     >>> doc = Document(id="x200.md", text="# X200 Router\\n\\n## Warranty\\n\\nTwo years.")
     >>> [c.heading_path for c in RecursiveChunker(64, 8).split(doc)]
-    [['X200 Router']]
+    [['X200 Router', 'Warranty']]
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ class RecursiveChunker(Chunker):
         headings = find_headings(text)
         plan = _Plan(text, self, headings)
         heading_starts = [h.start for h in headings]
+        heading_ends = {h.start: h.end for h in headings}
         chunks: list[Chunk] = []
         for start, end in plan.spans():
             while start < end and text[start].isspace():
@@ -106,7 +107,7 @@ class RecursiveChunker(Chunker):
                 end -= 1
             if start == end:
                 continue
-            at = bisect_right(heading_starts, start) - 1
+            at = bisect_right(heading_starts, _first_content(text, start, end, heading_ends)) - 1
             index = len(chunks)
             chunks.append(
                 Chunk(
@@ -123,6 +124,20 @@ class RecursiveChunker(Chunker):
                 )
             )
         return chunks
+
+
+def _first_content(text: str, start: int, end: int, heading_ends: dict[int, int]) -> int:
+    """Where the chunk's own content starts, past any heading lines that open it.
+
+    A chunk opening with ``# Guide\\n\\n## Warranty\\n\\nTwo years`` is about the
+    warranty: its heading path is taken there, ``["Guide", "Warranty"]``.
+    """
+    position = start
+    while position in heading_ends:
+        position = heading_ends[position]
+        while position < end and text[position].isspace():
+            position += 1
+    return min(position, max(start, end - 1))
 
 
 class _Plan:
