@@ -227,3 +227,52 @@ def test_mixed_folder_loads_good_and_reports_bad(tmp_path, pdf_factory, docx_fac
     # deterministic
     again = [(r.path, [d.id for d in r.documents]) for r in iter_load([docs], None, 50)]
     assert again == [(r.path, [d.id for d in r.documents]) for r in results]
+
+
+def test_walk_follows_symlinked_folders_once_and_dedupes(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "a").mkdir(parents=True)
+    (docs / "a" / "x.md").write_text("# X\n\nx")
+    (docs / "a" / "loop").symlink_to(docs, target_is_directory=True)  # a cycle
+    results = list(iter_load([docs, docs / "a" / "x.md"], ["*.md"], 50))
+    assert [d.id for r in results for d in r.documents] == ["a/x.md"]
+    assert all(r.ok for r in results)
+
+
+def test_root_sets_ids_and_duplicate_ids_are_reported(tmp_path):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "same.md").write_text(f"# {folder}")
+    rooted = list(iter_load([tmp_path / "one", tmp_path / "two"], ["*.md"], 50, root=tmp_path))
+    assert [d.id for r in rooted for d in r.documents] == ["one/same.md", "two/same.md"]
+    clashing = list(iter_load([tmp_path / "one", tmp_path / "two"], ["*.md"], 50))
+    assert [d.id for r in clashing for d in r.documents] == ["same.md"]
+    (error,) = [e for r in clashing for e in r.errors]
+    assert error.path == str(tmp_path / "two" / "same.md")
+    assert error.reason.startswith("duplicate document id 'same.md' (also from ")
+
+
+def test_explicit_unsupported_file_and_missing_path_in_iter_load(tmp_path):
+    (tmp_path / "notes.rtf").write_text("{\\rtf1}")
+    results = list(iter_load([tmp_path / "notes.rtf", tmp_path / "missing"], None, 50))
+    reasons = [e.reason for r in results for e in r.errors]
+    assert reasons[0].startswith("unsupported file type .rtf")
+    assert reasons[1] == "no such file or directory"
+
+
+def test_unlistable_folder_is_reported(tmp_path, monkeypatch):
+    import ragtune.corpus.loaders.walk as walk
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "ok.md").write_text("fine")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(walk.os, "scandir", scandir)
+    results = list(iter_load([tmp_path], ["*.md"], 50))
+    assert [e.reason for r in results for e in r.errors] == ["unreadable folder: permission denied"]
+    assert [d.id for r in results for d in r.documents] == ["ok.md"]

@@ -236,3 +236,55 @@ def test_from_config():
     assert chunker.chunk_overlap_tokens == CorpusConfig().chunk_overlap_tokens
     with pytest.raises(ConfigError, match="embedder"):
         RecursiveChunker.from_config(CorpusConfig())
+
+
+def test_offsets_exact_on_uncleaned_and_odd_text():
+    rng = random.Random(11)
+    pieces = [
+        "word",
+        "Wörd.",
+        "\r\n",
+        "\n",
+        "\n\n",
+        "\t",
+        "  ",
+        "\u00a0",
+        "# H",
+        "\n## Sub\n",
+        "。",
+        "東京",
+        "x" * 40,
+        "!",
+        "-",
+    ]
+    chunker = RecursiveChunker(12, 4)
+    for _ in range(300):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 120))
+        )
+        chunks = chunker.split(Document(id="u", text=text))
+        assert all(c.text == text[c.start_char : c.end_char] and c.text.strip() for c in chunks)
+        assert [c.index for c in chunks] == list(range(len(chunks)))
+
+
+def test_headings_only_document():
+    text = "# A\n\n## B\n\n### C"
+    chunks = RecursiveChunker(16, 4).split(Document(id="h", text=text))
+    assert [c.text for c in chunks] == [text]
+    assert chunks[0].heading_path == ["A", "B", "C"]
+
+
+def test_document_is_tokenized_once_with_an_offsets_counter():
+    from ragtune.corpus.tokens import WordTokenCounter
+
+    class Spy(WordTokenCounter):
+        calls = 0
+
+        def token_starts(self, text):
+            Spy.calls += 1
+            return super().token_starts(text)
+
+    text = "\n\n".join(f"Paragraph {i}. " + "words " * 40 for i in range(200))
+    chunks = RecursiveChunker(64, 16, count_tokens=Spy()).split(Document(id="s", text=text))
+    assert len(chunks) > 100
+    assert Spy.calls == 1

@@ -211,3 +211,18 @@ def test_pdf_hyphenated_line_breaks_are_joined(pdf_factory):
     path = pdf_factory("hyph.pdf", ["The infor-\nmation sheet lists a self-\ncontained unit."])
     doc = only_doc(path)
     assert "information" in doc.text and "self-contained" in doc.text
+
+
+def test_html_declared_legacy_charset(tmp_path):
+    page = '<html><head><meta charset="shift_jis"><title>案内</title></head><body><p>東京の店舗</p></body></html>'
+    (tmp_path / "jp.html").write_bytes(page.encode("shift_jis"))
+    doc = only_doc(tmp_path / "jp.html")
+    assert doc.text == "東京の店舗" and doc.title == "案内"
+    assert doc.meta["encoding"] == "shift_jis"
+
+
+def test_jsonl_with_bom_and_crlf(tmp_path):
+    path = tmp_path / "w.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "text": "one"}\r\n{"id": "b", "text": "two"}\r\n')
+    result = load_file(path)
+    assert result.ok and [d.text for d in result.documents] == ["one", "two"]

@@ -281,7 +281,7 @@ class _Plan:
             if self.strength[m] == HEADING:
                 return (self.starts[m], acc) if m < k else (None, 0.0)
         start = self.starts[m] if m < k else None
-        if acc < want / 2 and m > i:
+        if acc < want / 2 and m > i and not self.is_heading[m - 1]:
             partial = self._partial_tail(m - 1, want - acc)
             if partial is not None:
                 pos, extra = partial

@@ -79,6 +79,8 @@ def load_file(
     loader = LOADERS.get(extension)
     try:
         if loader is None:
+            if not os.path.lexists(absolute):
+                raise LoadError(str(absolute), "no such file or directory")
             if absolute.is_dir():
                 raise LoadError(str(absolute), "is a directory")
             known = ", ".join(supported_extensions())

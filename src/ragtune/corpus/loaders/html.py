@@ -13,6 +13,7 @@ from ragtune.corpus.loaders.base import (
     make_document,
     register_loader,
 )
+from ragtune.errors import LoadError
 
 __all__ = ["html_to_text", "load_html"]
 
@@ -158,10 +159,26 @@ def html_to_text(html: str) -> tuple[str, str]:
     return "\n\n".join(converter.blocks), title
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The ``<meta charset>`` a page declares, tried only when UTF-8 fails."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii").lower() if match else None
+
+
 @register_loader(".html", ".htm", ".xhtml")
 def load_html(data: bytes, source: SourceFile) -> LoadResult:
     """An HTML page as Markdown-shaped text (see ``html_to_text``)."""
-    html, encoding = decode_text(data, source.display)
+    try:
+        html, encoding = decode_text(data, source.display)
+    except LoadError as exc:
+        declared = _declared_charset(data)
+        try:
+            html, encoding = data.decode(declared or ""), declared or ""
+        except (LookupError, UnicodeDecodeError):
+            raise exc from None
     text, title = html_to_text(html)
     meta = {} if encoding == "utf-8" else {"encoding": encoding}
     doc = make_document(source, text, fmt="html", title=title, meta=meta)
