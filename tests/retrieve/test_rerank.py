@@ -1,0 +1,38 @@
+"""Rerank with the real CrossEncoder class on a tiny random model, and the test double."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragtune.project import Project
+from ragtune.registry import rerankers
+from ragtune.testing.tiny_models import build_tiny_cross_encoder
+from tests.index.test_sync import FAST, write_docs
+from tests.retrieve.test_fusion import hit
+
+
+@pytest.mark.integration
+def test_cross_encoder_reranks_project_search(tmp_path: Path) -> None:
+    model_dir = build_tiny_cross_encoder(tmp_path / "ce")
+    project = Project.init(tmp_path / "proj", {**FAST, "retrieve": {"reranker": str(model_dir), "candidates": 10}})
+    write_docs(tmp_path / "docs", 3)
+    project.ingest([tmp_path / "docs"])
+    hits = project.search("P1 kilograms", k=3)
+    assert len(hits) == 3
+    assert all("rerank" in h.scores and "rrf" in h.scores for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # The random model's order is its own: scores come from the model, not fusion.
+    model = rerankers.create("cross-encoder", model=str(model_dir))
+    direct = model.score("P1 kilograms", [h.chunk.text for h in hits])
+    assert direct == pytest.approx([h.score for h in hits], rel=1e-4)
+
+
+def test_overlap_reranker_double_orders_by_shared_words() -> None:
+    reranker = rerankers.create("overlap")
+    hits = [hit("a::0", 1.0), hit("b::0", 0.5)]
+    hits[0].chunk.text, hits[1].chunk.text = "nothing relevant", "warranty of the X200"
+    ranked = reranker.rerank("X200 warranty", hits, top_k=2)
+    assert [h.chunk.id for h in ranked] == ["b::0", "a::0"]
+    assert ranked[0].rank == 1 and ranked[0].scores["rerank"] == 1.0
