@@ -84,3 +84,50 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path, kill_at_share: float) ->
 
     final = json.loads(run_cli("index", "check", "--project", str(project_dir), "--json", cwd=tmp_path).stdout)
     assert final["ok"] and final["documents"] == N_DOCS and final["chunks"] == final["vectors"]
+
+
+def test_sigkill_during_reindex_keeps_serving_the_old_index_then_finishes(tmp_path: Path) -> None:
+    """Changing chunking rebuilds into a sibling folder; a kill there leaves the old index intact."""
+    from ragtune.project import Project
+
+    docs = tmp_path / "docs"
+    write_docs(docs, N_DOCS)
+    project_dir = tmp_path / "proj"
+    project = Project.init(project_dir, FAST)
+    project.ingest([docs])
+    project.close()
+
+    env = {**os.environ, "RAGTUNE_EMBED__BACKEND": "hash", "RAGTUNE_CORPUS__TOKENIZER": "words",
+           "RAGTUNE_CORPUS__CHUNK_SIZE_TOKENS": "48"}
+    cmd = [sys.executable, "-m", "ragtune.cli.main", "ingest", str(docs), "--project", str(project_dir), "--json"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sibling = project_dir / ".ragtune" / "store.next" / "store.sqlite"
+    deadline = time.monotonic() + 300
+    while True:
+        done = 0
+        if sibling.exists():
+            try:
+                with sqlite3.connect(f"file:{sibling}?mode=ro", uri=True, timeout=1) as db:
+                    done = int(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+            except sqlite3.OperationalError:
+                done = 0
+        if done >= N_DOCS // 3:
+            break
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    old = Project.open(project_dir, FAST)
+    assert old.check().ok and len(old.store.document_hashes()) == N_DOCS
+    assert old.search("P7 kilograms", k=1)[0].chunk.doc_id == "p7.md"  # still serving
+    old.close()
+
+    finished = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    report = json.loads(finished.stdout)
+    assert report["reindexed"] and report["unchanged"] == N_DOCS
+    new = Project.open(project_dir, {**FAST, "corpus": {**FAST["corpus"], "chunk_size_tokens": 48}})
+    assert new.check().ok and len(new.store.document_hashes()) == N_DOCS
+    assert not (project_dir / ".ragtune" / "store.next").exists()
