@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 __all__ = ["Heading", "find_headings"]
 
 _ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)(.*)")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 # Lines that cannot be a setext heading's text: list items, quotes, tables, rules.
@@ -32,6 +31,15 @@ class Heading:
     level: int
     text: str
     path: list[str] = field(default_factory=list)
+
+
+def _atx_text(rest: str) -> str:
+    """Heading text without its optional closing ``#`` sequence (``## A ##`` -> ``A``)."""
+    text = rest.rstrip()
+    unclosed = text.rstrip("#")
+    if not unclosed or unclosed[-1] in " \t":
+        text = unclosed
+    return text.strip()
 
 
 def _front_matter_end(lines: list[str]) -> int:
@@ -81,7 +89,7 @@ def find_headings(text: str) -> list[Heading]:
             continue
         atx = _ATX.match(line)
         if atx:
-            title = _ATX_CLOSING.sub("", atx.group(2)).strip()
+            title = _atx_text(atx.group(2))
             start = offsets[index]
             headings.append(Heading(start, start + len(line), len(atx.group(1)), title))
             previous_is_text = False

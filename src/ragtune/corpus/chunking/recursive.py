@@ -38,7 +38,10 @@ HEADING, PARAGRAPH, LINE, SENTENCE, WORD = range(5)
 _EPS = 1e-6
 
 _NEWLINE_RUN = re.compile(r"\n(?:[ \t]*\n)*")
-_SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*[ \t]+|[。！？]+[\"'”’」』)\]]*)(?=\S)")
+# The lookbehinds start a match only at the start of a punctuation run: linear time.
+_SENTENCE_END = re.compile(
+    r"(?:(?<![.!?…])[.!?…]+[\"'”’)\]]*[ \t]+|(?<![。！？])[。！？]+[\"'”’」』)\]]*)(?=\S)"
+)
 _SPACE_RUN = re.compile(r"\s+")
 _NON_SPACE_RUN = re.compile(r"\S+")
 
