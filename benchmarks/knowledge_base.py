@@ -29,10 +29,10 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from ragtune.index.base import IndexedDocument  # noqa: E402
-from ragtune.index.sqlite import SQLiteStore  # noqa: E402
-from ragtune.retrieve.retriever import Retriever  # noqa: E402
-from ragtune.types import Chunk, Document  # noqa: E402
+from ragtune.index.base import IndexedDocument
+from ragtune.index.sqlite import SQLiteStore
+from ragtune.retrieve.retriever import Retriever
+from ragtune.types import Chunk, Document
 
 RESULTS = Path(__file__).parent / "results" / "knowledge_base.json"
 
@@ -46,9 +46,14 @@ def synthetic_corpus(n_chunks: int, dim: int, seed: int = 0) -> tuple[list[str],
     vocab = ["".join(rng.choice(letters, size=rng.integers(3, 10))) for _ in range(vocab_size)]
     words_per_chunk = 120
     draws = (rng.zipf(1.15, size=n_chunks * words_per_chunk) - 1) % vocab_size
-    texts = [" ".join(vocab[j] for j in draws[i * words_per_chunk : (i + 1) * words_per_chunk]) for i in range(n_chunks)]
+    texts = [
+        " ".join(vocab[j] for j in draws[i * words_per_chunk : (i + 1) * words_per_chunk])
+        for i in range(n_chunks)
+    ]
     centers = rng.standard_normal((256, dim)).astype(np.float32)
-    vectors = centers[rng.integers(0, 256, n_chunks)] + 0.6 * rng.standard_normal((n_chunks, dim)).astype(np.float32)
+    vectors = centers[rng.integers(0, 256, n_chunks)] + 0.6 * rng.standard_normal(
+        (n_chunks, dim)
+    ).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return texts, vectors
 
@@ -75,7 +80,16 @@ def bench_search(n_chunks: int, n_queries: int, dim: int, workdir: Path) -> dict
         doc = Document(id=doc_id, text="\n\n".join(body), source=f"/bench/{doc_id}.txt")
         chunks, offset = [], 0
         for i, t in enumerate(body):
-            chunks.append(Chunk(id=f"{doc_id}::{i}", doc_id=doc_id, text=t, index=i, start_char=offset, end_char=offset + len(t)))
+            chunks.append(
+                Chunk(
+                    id=f"{doc_id}::{i}",
+                    doc_id=doc_id,
+                    text=t,
+                    index=i,
+                    start_char=offset,
+                    end_char=offset + len(t),
+                )
+            )
             offset += len(t) + 2
         items.append(IndexedDocument(doc, chunks, vectors[d : d + per_doc]))
         if len(items) == 200:
@@ -87,8 +101,10 @@ def bench_search(n_chunks: int, n_queries: int, dim: int, workdir: Path) -> dict
 
     rng = np.random.default_rng(1)
     query_rows = rng.integers(0, n_chunks, n_queries)
-    queries = [" ".join(texts[r].split()[:: 20][:6]) for r in query_rows]
-    query_vectors = vectors[query_rows] + 0.3 * rng.standard_normal((n_queries, dim)).astype(np.float32)
+    queries = [" ".join(texts[r].split()[::20][:6]) for r in query_rows]
+    query_vectors = vectors[query_rows] + 0.3 * rng.standard_normal((n_queries, dim)).astype(
+        np.float32
+    )
     query_vectors /= np.linalg.norm(query_vectors, axis=1, keepdims=True)
 
     latencies = {"hybrid": [], "dense": [], "bm25": []}
@@ -143,7 +159,9 @@ def bench_ingest(workdir: Path) -> dict[str, object]:
 
     texts = [chunk.text for chunk in project.store.iter_chunks()]
     started = time.perf_counter()
-    embedder._model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True, show_progress_bar=False)  # type: ignore[attr-defined]
+    embedder._model.encode(
+        texts, batch_size=embedder.batch_size, normalize_embeddings=True, show_progress_bar=False
+    )  # type: ignore[attr-defined]
     encode_s = time.perf_counter() - started
     project.close()
     return {
@@ -158,7 +176,9 @@ def bench_ingest(workdir: Path) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--dim", type=int, default=384)
@@ -177,13 +197,19 @@ def main() -> None:
     result = {
         "benchmark": "knowledge_base",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+        },
         "search": search,
         "ingest": ingest,
         "targets": {
             "hybrid_p50_ms<=25": hybrid_p50 <= 25,
             "dense_recall@10>=0.95": search["dense_recall_at_10"] >= 0.95,  # type: ignore[operator]
-            "ingest/encode<=1.25": None if not ingest else ingest["ratio_ingest_over_encode"] <= 1.25,  # type: ignore[operator]
+            "ingest/encode<=1.25": None
+            if not ingest
+            else ingest["ratio_ingest_over_encode"] <= 1.25,  # type: ignore[operator]
         },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

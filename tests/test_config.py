@@ -9,7 +9,9 @@ from ragtune.errors import ConfigError
 
 
 def test_precedence_file_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "ragtune.toml").write_text("[retrieve]\ntop_k = 7\nmode = 'bm25'\n[embed]\nbatch_size = 8\n")
+    (tmp_path / "ragtune.toml").write_text(
+        "[retrieve]\ntop_k = 7\nmode = 'bm25'\n[embed]\nbatch_size = 8\n"
+    )
     monkeypatch.setenv("RAGTUNE_RETRIEVE__TOP_K", "9")
     config = load_config(tmp_path, {"embed": {"batch_size": 3}})
     assert config.retrieve.top_k == 9  # env beats file
@@ -41,5 +43,7 @@ def test_import_ragtune_does_not_import_torch() -> None:
     import sys
 
     code = "import ragtune, ragtune.config, ragtune.cli.main, ragtune.llm, ragtune.index, sys; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"

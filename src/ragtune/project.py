@@ -19,7 +19,14 @@ from ragtune.config import CONFIG_FILE, STATE_DIR, RagtuneConfig, config_to_toml
 from ragtune.embed.base import Embedder, create_embedder
 from ragtune.errors import IndexMissingError, RagtuneError
 from ragtune.index import CheckReport, Store, open_store
-from ragtune.index.sync import EMBEDDER_FINGERPRINT, INDEX_KEY, recover_interrupted_swap, swap_folders, sync_paths, write_lock
+from ragtune.index.sync import (
+    EMBEDDER_FINGERPRINT,
+    INDEX_KEY,
+    recover_interrupted_swap,
+    swap_folders,
+    sync_paths,
+    write_lock,
+)
 from ragtune.progress import Progress
 from ragtune.retrieve.retriever import Mode, Retriever
 from ragtune.types import Document, Hit, IngestReport
@@ -58,7 +65,8 @@ class Project:
         config = load_config(None, overrides)
         config_path.write_text(
             "# ragtune project settings. Every key is documented in ragtune.config;\n"
-            "# env vars RAGTUNE_<SECTION>__<KEY> and CLI flags override them.\n\n" + config_to_toml(config)
+            "# env vars RAGTUNE_<SECTION>__<KEY> and CLI flags override them.\n\n"
+            + config_to_toml(config)
         )
         project = cls(root, config)
         for sub in STATE_SUBDIRS:
@@ -66,13 +74,17 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, root: Path | str | None = None, overrides: dict[str, Any] | None = None) -> Project:
+    def open(
+        cls, root: Path | str | None = None, overrides: dict[str, Any] | None = None
+    ) -> Project:
         """Open the project at ``root``, or the one containing the working directory,
         or a default project in the working directory (defaults, no ``ragtune.toml``)."""
         if root is not None:
             folder = Path(root).expanduser()
             if not folder.is_dir():
-                raise RagtuneError(f"project folder {folder} does not exist; create it with: ragtune init {folder}")
+                raise RagtuneError(
+                    f"project folder {folder} does not exist; create it with: ragtune init {folder}"
+                )
         else:
             folder = find_project_root() or Path.cwd()
         return cls(folder, load_config(folder, overrides))
@@ -106,7 +118,12 @@ class Project:
         return json.dumps(
             {
                 "embed": [embed.backend, embed.model, embed.base_url, embed.dim],
-                "chunk": ["recursive-1", corpus.chunk_size_tokens, corpus.chunk_overlap_tokens, corpus.tokenizer],
+                "chunk": [
+                    "recursive-1",
+                    corpus.chunk_size_tokens,
+                    corpus.chunk_overlap_tokens,
+                    corpus.tokenizer,
+                ],
             },
             sort_keys=True,
         )
@@ -169,8 +186,12 @@ class Project:
             reranker = rerankers.create(retrieve.reranker_backend, model=retrieve.reranker)
         embedder = None if mode == "bm25" else self.embedder
         return Retriever(
-            self.require_index(), embedder, mode=mode, candidates=retrieve.candidates,
-            rrf_k=retrieve.rrf_k, reranker=reranker,
+            self.require_index(),
+            embedder,
+            mode=mode,
+            candidates=retrieve.candidates,
+            rrf_k=retrieve.rrf_k,
+            reranker=reranker,
         )
 
     # -- verbs --------------------------------------------------------------------------
@@ -185,7 +206,9 @@ class Project:
         sibling_dir = self.store_dir.with_name(self.store_dir.name + ".next")
 
         def open_sibling() -> Store:
-            return open_store(self.config.index.model_copy(update={"path": str(sibling_dir)}), sibling_dir)
+            return open_store(
+                self.config.index.model_copy(update={"path": str(sibling_dir)}), sibling_dir
+            )
 
         def swap_sibling() -> Store:
             swap_folders(self.store_dir, sibling_dir)
@@ -193,13 +216,23 @@ class Project:
 
         with write_lock(self.state_dir / "store.lock"):
             report, store = sync_paths(
-                self.store, self.embedder, resolved, self.config.corpus, self.index_key, self.chunker(),
-                open_sibling=open_sibling, swap_sibling=swap_sibling, mirror=mirror, progress=progress,
+                self.store,
+                self.embedder,
+                resolved,
+                self.config.corpus,
+                self.index_key,
+                self.chunker(),
+                open_sibling=open_sibling,
+                swap_sibling=swap_sibling,
+                mirror=mirror,
+                progress=progress,
             )
         self.__dict__["store"] = store
         return report
 
-    def upsert_documents(self, documents: list[Document], progress: Progress | None = None) -> IngestReport:
+    def upsert_documents(
+        self, documents: list[Document], progress: Progress | None = None
+    ) -> IngestReport:
         """Add or replace documents given as text (not files): e.g. from the HTTP API.
 
         Unchanged text is skipped by hash; each document is written atomically.
@@ -213,8 +246,13 @@ class Project:
             report = IngestReport()
             started = time.perf_counter()
             sync_documents(
-                self.store, self.embedder, self.chunker(), {d.id: d for d in documents}, set(),
-                progress or Progress(), report,
+                self.store,
+                self.embedder,
+                self.chunker(),
+                {d.id: d for d in documents},
+                set(),
+                progress or Progress(),
+                report,
             )
             self.store.flush()
             report.seconds = round(time.perf_counter() - started, 3)
@@ -236,10 +274,16 @@ class Project:
             )
 
     def search(
-        self, query: str, k: int | None = None, mode: Mode | None = None, filters: dict[str, Any] | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode | None = None,
+        filters: dict[str, Any] | None = None,
     ) -> list[Hit]:
         """Top ``k`` hits for ``query`` (hybrid by default), optionally filtered by metadata."""
-        return self.retriever(mode).retrieve(query, k or self.config.retrieve.top_k, filters=filters)
+        return self.retriever(mode).retrieve(
+            query, k or self.config.retrieve.top_k, filters=filters
+        )
 
     def check(self) -> CheckReport:
         return self.store.check()

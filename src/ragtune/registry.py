@@ -84,7 +84,9 @@ def load_plugins() -> None:
 # The registries. Built-in backends are listed here by import path, so nothing heavy
 # is imported until a backend is created.
 embedders: Registry[Any] = Registry("embedder")
-embedders.register("sentence-transformers", "ragtune.embed.sentence_transformers:SentenceTransformerEmbedder")
+embedders.register(
+    "sentence-transformers", "ragtune.embed.sentence_transformers:SentenceTransformerEmbedder"
+)
 embedders.register("openai", "ragtune.embed.openai:OpenAIEmbedder")
 embedders.register("hash", "ragtune.testing.hash_embedder:HashEmbedder")
 

@@ -26,7 +26,7 @@ def content_hash(text: str) -> str:
 
 class _Serializable:
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -131,7 +131,7 @@ class Answer(_Serializable):
         data = dict(data)
         data["citations"] = [Citation.from_dict(c) for c in data.get("citations", [])]
         data["hits"] = [Hit.from_dict(h) for h in data.get("hits", [])]
-        return super().from_dict.__func__(cls, data)  # type: ignore[attr-defined, no-any-return]
+        return super().from_dict.__func__(cls, data)  # type: ignore[attr-defined]
 
 
 @dataclass

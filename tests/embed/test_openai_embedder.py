@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -22,19 +23,26 @@ REFERENCE = HashEmbedder(dim=48)
 
 class EmbeddingsServer(BaseHTTPRequestHandler):
     failures_left = 0
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        type(self).requests.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), **body}
+        )
         if type(self).failures_left > 0:
             type(self).failures_left -= 1
             self.send_response(503)
             self.end_headers()
             return
         vectors = REFERENCE.embed(body["input"])
-        data = [{"object": "embedding", "index": i, "embedding": (v * 3).tolist()} for i, v in enumerate(vectors)]
-        payload = json.dumps({"object": "list", "data": data[::-1], "model": body["model"]}).encode()
+        data = [
+            {"object": "embedding", "index": i, "embedding": (v * 3).tolist()}
+            for i, v in enumerate(vectors)
+        ]
+        payload = json.dumps(
+            {"object": "list", "data": data[::-1], "model": body["model"]}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -58,10 +66,14 @@ def server() -> Iterator[str]:
 
 def test_embeds_in_order_normalized_with_key(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_KEY", "sekret")
-    embedder = embedders.create("openai", model="text-embed", base_url=server, api_key_env="MY_KEY", batch_size=2)
+    embedder = embedders.create(
+        "openai", model="text-embed", base_url=server, api_key_env="MY_KEY", batch_size=2
+    )
     vectors = embedder.embed(["alpha beta", "gamma", "delta epsilon"])
     assert vectors.shape == (3, 48) and embedder.dim == 48
-    np.testing.assert_allclose(vectors, REFERENCE.embed(["alpha beta", "gamma", "delta epsilon"]), atol=1e-6)
+    np.testing.assert_allclose(
+        vectors, REFERENCE.embed(["alpha beta", "gamma", "delta epsilon"]), atol=1e-6
+    )
     assert EmbeddingsServer.requests[-1]["auth"] == "Bearer sekret"
     assert EmbeddingsServer.requests[-1]["path"] == "/v1/embeddings"
     assert embedder.fingerprint == f"openai:{server}:text-embed:48"
@@ -81,7 +93,10 @@ def test_unreachable_endpoint_names_the_url() -> None:
 def test_project_indexes_through_the_endpoint(server: str, tmp_path: Path) -> None:
     project = Project.init(
         tmp_path / "proj",
-        {"embed": {"backend": "openai", "model": "m", "base_url": server}, "corpus": {"tokenizer": "words"}},
+        {
+            "embed": {"backend": "openai", "model": "m", "base_url": server},
+            "corpus": {"tokenizer": "words"},
+        },
     )
     write_docs(tmp_path / "docs", 3)
     assert project.ingest([tmp_path / "docs"]).added == 3

@@ -4,7 +4,11 @@ from ragtune.index.bm25 import BM25Index, tokenize
 
 
 def test_tokenize_keeps_codes_and_numbers_drops_stopwords() -> None:
-    assert tokenize("What is the price of the X-200 at $1,249.00?") == ["price", "x-200", "1,249.00"]
+    assert tokenize("What is the price of the X-200 at $1,249.00?") == [
+        "price",
+        "x-200",
+        "1,249.00",
+    ]
 
 
 def test_rarer_terms_weigh_more() -> None:

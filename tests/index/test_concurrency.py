@@ -58,12 +58,22 @@ def test_readers_keep_reading_while_a_writer_writes(tmp_path: Path) -> None:
     project.upsert_documents([Document(id="seed", text="The D3 unit costs 5 crowns.")])
     project.close()
     env_args = [str(tmp_path / "proj")]
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, *env_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, *env_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, *env_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", READER, *env_args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
-    w_out, w_err = writer.communicate(timeout=300)
+    _w_out, w_err = writer.communicate(timeout=300)
     assert writer.returncode == 0, w_err
     for reader in readers:
         out, err = reader.communicate(timeout=300)

@@ -20,15 +20,31 @@ pytestmark = pytest.mark.integration
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ragtune.cli.main", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "ragtune.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
 def ingest_process(project: Path, docs: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "RAGTUNE_EMBED__BACKEND": "hash", "RAGTUNE_CORPUS__TOKENIZER": "words"}
     return subprocess.Popen(
-        [sys.executable, "-m", "ragtune.cli.main", "ingest", str(docs), "--project", str(project), "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ragtune.cli.main",
+            "ingest",
+            str(docs),
+            "--project",
+            str(project),
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -61,7 +77,9 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path, kill_at_share: float) ->
         if proc.poll() is not None:
             out, err = proc.communicate()
             assert proc.returncode == 0, f"ingest died on its own: {err}"
-            pytest.fail(f"ingest finished before {kill_at_share:.0%} could be observed: {out[:200]}")
+            pytest.fail(
+                f"ingest finished before {kill_at_share:.0%} could be observed: {out[:200]}"
+            )
         assert time.monotonic() < deadline, "ingest made no progress"
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
@@ -82,7 +100,9 @@ def test_sigkill_mid_ingest_then_resume(tmp_path: Path, kill_at_share: float) ->
     assert report["unchanged"] == partial["documents"]  # nothing done twice
     assert report["failed"] == 0
 
-    final = json.loads(run_cli("index", "check", "--project", str(project_dir), "--json", cwd=tmp_path).stdout)
+    final = json.loads(
+        run_cli("index", "check", "--project", str(project_dir), "--json", cwd=tmp_path).stdout
+    )
     assert final["ok"] and final["documents"] == N_DOCS and final["chunks"] == final["vectors"]
 
 
@@ -97,9 +117,22 @@ def test_sigkill_during_reindex_keeps_serving_the_old_index_then_finishes(tmp_pa
     project.ingest([docs])
     project.close()
 
-    env = {**os.environ, "RAGTUNE_EMBED__BACKEND": "hash", "RAGTUNE_CORPUS__TOKENIZER": "words",
-           "RAGTUNE_CORPUS__CHUNK_SIZE_TOKENS": "48"}
-    cmd = [sys.executable, "-m", "ragtune.cli.main", "ingest", str(docs), "--project", str(project_dir), "--json"]
+    env = {
+        **os.environ,
+        "RAGTUNE_EMBED__BACKEND": "hash",
+        "RAGTUNE_CORPUS__TOKENIZER": "words",
+        "RAGTUNE_CORPUS__CHUNK_SIZE_TOKENS": "48",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "ragtune.cli.main",
+        "ingest",
+        str(docs),
+        "--project",
+        str(project_dir),
+        "--json",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sibling = project_dir / ".ragtune" / "store.next" / "store.sqlite"
     deadline = time.monotonic() + 300

@@ -27,8 +27,15 @@ def make_item(doc_id: str, paragraphs: list[str], meta: dict | None = None) -> I
     for i, para in enumerate(paragraphs):
         start = text.index(para, offset)
         chunks.append(
-            Chunk(id=f"{doc_id}::{i}", doc_id=doc_id, text=para, index=i, start_char=start,
-                  end_char=start + len(para), meta=dict(meta or {}))
+            Chunk(
+                id=f"{doc_id}::{i}",
+                doc_id=doc_id,
+                text=para,
+                index=i,
+                start_char=start,
+                end_char=start + len(para),
+                meta=dict(meta or {}),
+            )
         )
         offset = start + len(para)
     return IndexedDocument(doc, chunks, EMBEDDER.embed([c.text for c in chunks]))
@@ -44,12 +51,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 def corpus(store: Store) -> None:
     store.write(
         [
-            make_item("x200.md", ["The X200 router costs 1249 dollars.", "Warranty on the X200 is 3 years."],
-                      {"format": "md", "family": "x"}),
-            make_item("x210.md", ["The X210 router costs 1399 dollars.", "Warranty on the X210 is 5 years."],
-                      {"format": "md", "family": "x"}),
-            make_item("s10.pdf", ["The S10 switch ships from Tallinn.", "Support hours are 9 to 5."],
-                      {"format": "pdf", "family": "s"}),
+            make_item(
+                "x200.md",
+                ["The X200 router costs 1249 dollars.", "Warranty on the X200 is 3 years."],
+                {"format": "md", "family": "x"},
+            ),
+            make_item(
+                "x210.md",
+                ["The X210 router costs 1399 dollars.", "Warranty on the X210 is 5 years."],
+                {"format": "md", "family": "x"},
+            ),
+            make_item(
+                "s10.pdf",
+                ["The S10 switch ships from Tallinn.", "Support hours are 9 to 5."],
+                {"format": "pdf", "family": "s"},
+            ),
         ]
     )
 
@@ -62,7 +78,11 @@ def test_write_and_read_back(store: Store) -> None:
     chunks = store.get_chunks(["x200.md::1", "x210.md::0"])
     assert [c.id for c in chunks] == ["x200.md::1", "x210.md::0"]
     assert doc.text[chunks[0].start_char : chunks[0].end_char] == chunks[0].text
-    assert {r.id: r.n_chunks for r in store.list_documents()} == {"s10.pdf": 2, "x200.md": 2, "x210.md": 2}
+    assert {r.id: r.n_chunks for r in store.list_documents()} == {
+        "s10.pdf": 2,
+        "x200.md": 2,
+        "x210.md": 2,
+    }
 
 
 def test_dense_search_finds_the_matching_chunk(store: Store) -> None:
@@ -83,12 +103,19 @@ def test_bm25_search_ranks_exact_terms_first(store: Store) -> None:
 
 def test_filters_restrict_both_retrievers(store: Store) -> None:
     corpus(store)
-    dense = store.search_dense(EMBEDDER.embed_query("router costs"), k=10, filters={"format": "pdf"})
+    dense = store.search_dense(
+        EMBEDDER.embed_query("router costs"), k=10, filters={"format": "pdf"}
+    )
     assert dense and {h.chunk.doc_id for h in dense} == {"s10.pdf"}
     sparse = store.search_bm25("router warranty support", k=10, filters={"family": "x"})
     assert sparse and {h.chunk.doc_id for h in sparse} <= {"x200.md", "x210.md"}
-    assert store.search_bm25("router", k=10, filters={"doc_id": "x210.md"})[0].chunk.doc_id == "x210.md"
-    assert store.search_dense(EMBEDDER.embed_query("router"), k=10, filters={"format": "docx"}) == []
+    assert (
+        store.search_bm25("router", k=10, filters={"doc_id": "x210.md"})[0].chunk.doc_id
+        == "x210.md"
+    )
+    assert (
+        store.search_dense(EMBEDDER.embed_query("router"), k=10, filters={"format": "docx"}) == []
+    )
 
 
 def test_rewrite_replaces_chunks_and_vectors(store: Store) -> None:
@@ -107,7 +134,9 @@ def test_delete_removes_everything_of_a_document(store: Store) -> None:
     assert store.delete(["x210.md", "missing.md"]) == 1
     assert "x210.md" not in store.document_hashes()
     assert all(h.chunk.doc_id != "x210.md" for h in store.search_bm25("X210 warranty router", k=10))
-    assert all(h.chunk.doc_id != "x210.md" for h in store.search_dense(EMBEDDER.embed_query("X210"), k=10))
+    assert all(
+        h.chunk.doc_id != "x210.md" for h in store.search_dense(EMBEDDER.embed_query("X210"), k=10)
+    )
     assert store.check().ok
 
 

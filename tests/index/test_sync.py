@@ -8,7 +8,10 @@ import pytest
 
 from ragtune.project import Project
 
-FAST = {"embed": {"backend": "hash"}, "corpus": {"tokenizer": "words", "chunk_size_tokens": 64, "chunk_overlap_tokens": 8}}
+FAST = {
+    "embed": {"backend": "hash"},
+    "corpus": {"tokenizer": "words", "chunk_size_tokens": 64, "chunk_overlap_tokens": 8},
+}
 
 
 def write_docs(folder: Path, n: int = 6) -> None:
@@ -30,7 +33,13 @@ def test_second_ingest_is_all_unchanged(project: Project, tmp_path: Path) -> Non
     docs = tmp_path / "docs"
     write_docs(docs)
     first = project.ingest([docs])
-    assert (first.added, first.updated, first.deleted, first.unchanged, first.failed) == (6, 0, 0, 0, 0)
+    assert (first.added, first.updated, first.deleted, first.unchanged, first.failed) == (
+        6,
+        0,
+        0,
+        0,
+        0,
+    )
     assert first.chunks_embedded > 6
     second = project.ingest([docs])
     assert (second.added, second.updated, second.deleted, second.unchanged) == (0, 0, 0, 6)
@@ -141,12 +150,18 @@ def test_jsonl_documents(project: Project, tmp_path: Path) -> None:
 def test_upsert_and_delete_documents_by_api(project: Project) -> None:
     from ragtune.types import Document
 
-    report = project.upsert_documents([Document(id="note-1", text="The Q9 drone flies for 41 minutes.")])
+    report = project.upsert_documents(
+        [Document(id="note-1", text="The Q9 drone flies for 41 minutes.")]
+    )
     assert report.added == 1
     assert project.search("Q9 drone flies", k=1)[0].chunk.doc_id == "note-1"
-    again = project.upsert_documents([Document(id="note-1", text="The Q9 drone flies for 41 minutes.")])
+    again = project.upsert_documents(
+        [Document(id="note-1", text="The Q9 drone flies for 41 minutes.")]
+    )
     assert again.unchanged == 1 and again.chunks_embedded == 0
-    changed = project.upsert_documents([Document(id="note-1", text="The Q9 drone now flies for 55 minutes.")])
+    changed = project.upsert_documents(
+        [Document(id="note-1", text="The Q9 drone now flies for 55 minutes.")]
+    )
     assert changed.updated == 1
     assert "55" in project.search("Q9 drone flies", k=1)[0].chunk.text
     assert project.delete_documents(["note-1", "nope"]) == 1

@@ -16,7 +16,9 @@ from tests.retrieve.test_fusion import hit
 @pytest.mark.integration
 def test_cross_encoder_reranks_project_search(tmp_path: Path) -> None:
     model_dir = build_tiny_cross_encoder(tmp_path / "ce")
-    project = Project.init(tmp_path / "proj", {**FAST, "retrieve": {"reranker": str(model_dir), "candidates": 10}})
+    project = Project.init(
+        tmp_path / "proj", {**FAST, "retrieve": {"reranker": str(model_dir), "candidates": 10}}
+    )
     write_docs(tmp_path / "docs", 3)
     project.ingest([tmp_path / "docs"])
     hits = project.search("P1 kilograms", k=3)

@@ -35,7 +35,10 @@ def test_rag_answers_with_a_citation_to_a_retrieved_chunk(project: Project) -> N
     cited = answer.citations[0]
     assert cited.chunk_id == answer.hits[cited.marker - 1].chunk.id
     doc = project.store.get_document(cited.doc_id)
-    assert doc is not None and doc.text[cited.start_char : cited.end_char] == answer.hits[cited.marker - 1].chunk.text
+    assert (
+        doc is not None
+        and doc.text[cited.start_char : cited.end_char] == answer.hits[cited.marker - 1].chunk.text
+    )
     assert set(answer.timings) == {"retrieve", "generate", "total"}
     assert answer.prompt_tokens > 0 and answer.completion_tokens > 0
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, open_project, print_json
+from ragtune.cli.common import (
+    JsonOption,
+    ProjectOption,
+    SetOption,
+    console,
+    open_project,
+    print_json,
+)
 from ragtune.types import Answer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -17,10 +18,15 @@ console = Console()
 err_console = Console(stderr=True)
 
 ProjectOption = typer.Option(
-    None, "--project", "-p", help="Project folder (default: the one containing the working directory)."
+    None,
+    "--project",
+    "-p",
+    help="Project folder (default: the one containing the working directory).",
 )
 SetOption = typer.Option(
-    None, "--set", help="Override a config key for this run, e.g. --set retrieve.top_k=8 (repeatable)."
+    None,
+    "--set",
+    help="Override a config key for this run, e.g. --set retrieve.top_k=8 (repeatable).",
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 
@@ -35,15 +41,15 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
         section, _, name = key.strip().partition(".")
         parsed: Any = value
         if value[:1] in "[{":
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 parsed = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         out.setdefault(section, {})[name] = parsed
     return out
 
 
-def open_project(project: Path | None, overrides: list[str] | None, extra: dict[str, Any] | None = None) -> Any:
+def open_project(
+    project: Path | None, overrides: list[str] | None, extra: dict[str, Any] | None = None
+) -> Any:
     from ragtune.config import _deep_merge
     from ragtune.project import Project
 

@@ -9,8 +9,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, err_console, open_project, print_json
 from ragtune.cli.ask import ask
+from ragtune.cli.common import (
+    JsonOption,
+    ProjectOption,
+    SetOption,
+    console,
+    err_console,
+    open_project,
+    print_json,
+)
 from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
 from ragtune.errors import RagtuneError
@@ -31,7 +39,9 @@ app.command()(demo)
 
 @app.command()
 def init(
-    directory: Path = typer.Argument(Path("."), help="Folder to make a project of (created if missing)."),
+    directory: Path = typer.Argument(
+        Path("."), help="Folder to make a project of (created if missing)."
+    ),
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
 ) -> None:
@@ -49,12 +59,20 @@ def init(
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files and folders: txt, md, html, pdf, docx, jsonl."),
-    mirror: bool = typer.Option(
-        False, "--mirror", help="Also delete indexed documents that are not in PATHS (make the index mirror them)."
+    paths: list[Path] = typer.Argument(
+        ..., help="Files and folders: txt, md, html, pdf, docx, jsonl."
     ),
-    chunk_size: int = typer.Option(None, "--chunk-size", help="Chunk size in tokens (corpus.chunk_size_tokens)."),
-    chunk_overlap: int = typer.Option(None, "--chunk-overlap", help="Overlap in tokens (corpus.chunk_overlap_tokens)."),
+    mirror: bool = typer.Option(
+        False,
+        "--mirror",
+        help="Also delete indexed documents that are not in PATHS (make the index mirror them).",
+    ),
+    chunk_size: int = typer.Option(
+        None, "--chunk-size", help="Chunk size in tokens (corpus.chunk_size_tokens)."
+    ),
+    chunk_overlap: int = typer.Option(
+        None, "--chunk-overlap", help="Overlap in tokens (corpus.chunk_overlap_tokens)."
+    ),
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
@@ -75,16 +93,29 @@ def ingest(
         print_json(report)
         return
     table = Table(title=f"Ingested into {proj.store_dir}", show_header=True)
-    for column in ("added", "updated", "deleted", "unchanged", "failed", "chunks embedded", "seconds"):
+    for column in (
+        "added",
+        "updated",
+        "deleted",
+        "unchanged",
+        "failed",
+        "chunks embedded",
+        "seconds",
+    ):
         table.add_column(column, justify="right")
     table.add_row(
-        *(str(v) for v in (report.added, report.updated, report.deleted, report.unchanged, report.failed)),
+        *(
+            str(v)
+            for v in (report.added, report.updated, report.deleted, report.unchanged, report.failed)
+        ),
         str(report.chunks_embedded),
         f"{report.seconds:.1f}",
     )
     console.print(table)
     if report.reindexed:
-        console.print("[yellow]Embedding or chunking settings changed: the whole index was rebuilt.[/]")
+        console.print(
+            "[yellow]Embedding or chunking settings changed: the whole index was rebuilt.[/]"
+        )
     print_failures(report.failures)
 
 
@@ -97,7 +128,9 @@ def print_failures(failures: list[dict[str, str]], per_file: int = 3) -> None:
         for reason in reasons[:per_file]:
             err_console.print(f"[red]skipped[/] {path}: {reason}", highlight=False)
         if len(reasons) > per_file:
-            err_console.print(f"[red]skipped[/] {path}: … and {len(reasons) - per_file} more problems (see --json)")
+            err_console.print(
+                f"[red]skipped[/] {path}: … and {len(reasons) - per_file} more problems (see --json)"
+            )
 
 
 @app.command()
@@ -105,7 +138,9 @@ def search(
     query: str = typer.Argument(..., help="What to look for."),
     k: int = typer.Option(None, "-k", "--top-k", help="How many hits (retrieve.top_k)."),
     mode: str = typer.Option(None, "--mode", help="dense, bm25 or hybrid (retrieve.mode)."),
-    filters: list[str] = typer.Option(None, "--filter", help="Metadata filter KEY=VALUE (repeatable)."),
+    filters: list[str] = typer.Option(
+        None, "--filter", help="Metadata filter KEY=VALUE (repeatable)."
+    ),
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
@@ -144,7 +179,9 @@ def index_check(project: Path = ProjectOption, json_output: bool = JsonOption) -
     if json_output:
         print_json({**report.__dict__, "ok": report.ok})
     else:
-        console.print(f"{report.documents} documents, {report.chunks} chunks, {report.vectors} vectors")
+        console.print(
+            f"{report.documents} documents, {report.chunks} chunks, {report.vectors} vectors"
+        )
         for problem in report.problems:
             console.print(f"[red]problem:[/] {problem}")
         console.print("[green]consistent[/]" if report.ok else "[red]inconsistent[/]")

@@ -16,8 +16,8 @@ from ragtune.errors import BackendUnavailableError, ConfigError
 class OpenAIEmbedder(Embedder):
     """Embeds through ``POST {base_url}/embeddings``.
 
-        embedder = OpenAIEmbedder(model="text-embedding-3-small",
-                                  base_url="https://api.openai.com/v1")
+    embedder = OpenAIEmbedder(model="text-embedding-3-small",
+                              base_url="https://api.openai.com/v1")
     """
 
     def __init__(
@@ -57,12 +57,18 @@ class OpenAIEmbedder(Embedder):
                 response = self._client.post(url, json=payload)
             except httpx.HTTPError as exc:
                 if attempt == self.max_retries:
-                    raise BackendUnavailableError(f"embedding endpoint {url} unreachable: {exc}") from exc
+                    raise BackendUnavailableError(
+                        f"embedding endpoint {url} unreachable: {exc}"
+                    ) from exc
             else:
                 if response.status_code < 400:
                     rows = sorted(response.json()["data"], key=lambda row: row["index"])
-                    return normalize_rows(np.array([row["embedding"] for row in rows], dtype=np.float32))
-                if response.status_code != 429 and response.status_code < 500 or attempt == self.max_retries:
+                    return normalize_rows(
+                        np.array([row["embedding"] for row in rows], dtype=np.float32)
+                    )
+                if (
+                    response.status_code != 429 and response.status_code < 500
+                ) or attempt == self.max_retries:
                     raise BackendUnavailableError(
                         f"embedding endpoint {url} answered {response.status_code}: {response.text[:200]}"
                     )

@@ -43,11 +43,13 @@ def quiet_transformers() -> None:
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model: ``model='default'``, a hub id, or a local folder.
 
-        embedder = SentenceTransformerEmbedder()           # all-MiniLM-L6-v2, offline
-        embedder.embed(["hello"]).shape                    # (1, 384)
+    embedder = SentenceTransformerEmbedder()           # all-MiniLM-L6-v2, offline
+    embedder.embed(["hello"]).shape                    # (1, 384)
     """
 
-    def __init__(self, model: str = "default", batch_size: int = 64, device: str | None = None) -> None:
+    def __init__(
+        self, model: str = "default", batch_size: int = 64, device: str | None = None
+    ) -> None:
         self.model_name = model
         self.batch_size = batch_size
         path = str(default_model_path()) if model == "default" else model
@@ -63,7 +65,10 @@ class SentenceTransformerEmbedder(Embedder):
             self._model = st.SentenceTransformer(path, **kwargs)
         except OSError as exc:
             raise BackendUnavailableError(f"cannot load embedding model {model!r}: {exc}") from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self._dim = int(get_dim())
         self._tokenizer = self._model.tokenizer
 
@@ -83,7 +88,9 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed(texts)
 
-    def embed(self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(
+        self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         # sentence-transformers sorts by length and pads per batch itself; hand it
         # everything in large slices so its length bucketing has room to work.
         if not texts:

@@ -1,7 +1,7 @@
 """Stores: where documents, chunks and vectors live.
 
-    from ragtune.index import open_store
-    store = open_store(config.index, default_path=project.store_dir)
+from ragtune.index import open_store
+store = open_store(config.index, default_path=project.store_dir)
 """
 
 from __future__ import annotations

@@ -55,10 +55,10 @@ class CheckReport:
 class Store(ABC):
     """A project's knowledge base.
 
-        store = stores.create("sqlite", path=Path(".ragtune/store"))
-        store.write([IndexedDocument(doc, chunks, vectors)])
-        store.search_dense(query_vector, k=10)
-        store.search_bm25("warranty X200", k=10, filters={"format": "pdf"})
+    store = stores.create("sqlite", path=Path(".ragtune/store"))
+    store.write([IndexedDocument(doc, chunks, vectors)])
+    store.search_dense(query_vector, k=10)
+    store.search_bm25("warranty X200", k=10, filters={"format": "pdf"})
     """
 
     # -- settings the index was built with (embedder, chunking) ------------------------
@@ -109,7 +109,9 @@ class Store(ABC):
     ) -> list[Hit]: ...
 
     @abstractmethod
-    def search_bm25(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Hit]: ...
+    def search_bm25(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[Hit]: ...
 
     @abstractmethod
     def stats(self) -> dict[str, Any]: ...
@@ -118,7 +120,7 @@ class Store(ABC):
     def check(self) -> CheckReport:
         """Verify: every chunk has a vector, every vector a chunk, no document twice."""
 
-    def flush(self) -> None:
+    def flush(self) -> None:  # noqa: B027 - optional hook; stores without caches need nothing
         """Persist derived indexes (vector file, BM25) so the next open is fast."""
 
     def close(self) -> None:

@@ -23,9 +23,66 @@ _TOKEN = re.compile(r"[0-9a-z]+(?:[.,-][0-9a-z]+)*")
 
 # Question words and glue that carry no evidence; product codes and numbers stay.
 STOPWORDS = frozenset(
-    """a an and are as at be by can could did do does for from has have how i if in is it its
-    me my of on or our so than that the their them then there these they this to was we were
-    what when where which who whom whose why will with would you your""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
 )
 
 
@@ -48,7 +105,9 @@ class BM25Index:
         self._row_of: dict[int, int] = {}
         self._lengths: list[int] = []
         self._total_length = 0
-        self._arrays: tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]] | None = None
+        self._arrays: tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]] | None = (
+            None
+        )
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -94,7 +153,9 @@ class BM25Index:
         self._ids = [chunk_id for chunk_id, _ in live]
         self._row_of = {chunk_id: new for new, (chunk_id, _) in enumerate(live)}
         self._lengths = [self._lengths[old] for _, old in live]
-        self._postings = [{remap[r]: tf for r, tf in p.items() if r in remap} for p in self._postings]
+        self._postings = [
+            {remap[r]: tf for r, tf in p.items() if r in remap} for p in self._postings
+        ]
 
     def _materialize(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[np.ndarray]]:
         if self._arrays is None:
@@ -105,7 +166,9 @@ class BM25Index:
             self._arrays = (ids, lengths, rows, tfs)
         return self._arrays
 
-    def search(self, query: str, k: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[int, float]]:
         """Top ``k`` ``(id, score)`` pairs, best first; ``allowed`` restricts the ids."""
         n_docs = len(self._row_of)
         if n_docs == 0:

@@ -65,7 +65,7 @@ DERIVED_FILE = "derived.pkl"
 class SQLiteStore(Store):
     """SQLite + FAISS (inner product over fp16 codes) + numpy BM25, in one folder.
 
-        store = SQLiteStore(path=Path(".ragtune/store"))
+    store = SQLiteStore(path=Path(".ragtune/store"))
     """
 
     def __init__(self, path: Path | str, dim: int | None = None) -> None:
@@ -125,7 +125,9 @@ class SQLiteStore(Store):
         # recall@10 = 1.0 against fp32 in benchmarks/knowledge_base.py). The fp32
         # vectors stay in SQLite.
         faiss = require("faiss", "core")
-        codes = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        codes = faiss.IndexScalarQuantizer(
+            dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         return faiss.IndexIDMap2(codes)
 
     def _ensure_fresh(self) -> None:
@@ -159,7 +161,9 @@ class SQLiteStore(Store):
         self._install(ids, vectors, bm25, generation)
         self._dirty = True
 
-    def _install(self, ids: np.ndarray, vectors: np.ndarray, bm25: BM25Index, generation: int) -> None:
+    def _install(
+        self, ids: np.ndarray, vectors: np.ndarray, bm25: BM25Index, generation: int
+    ) -> None:
         if vectors.shape[1] and self._dim is None:
             self._dim = int(vectors.shape[1])
         self._faiss_index = self._new_faiss(self._dim) if self._dim else None
@@ -181,7 +185,12 @@ class SQLiteStore(Store):
             else:
                 ids = np.zeros(0, dtype=np.int64)
                 vectors = np.zeros((0, self._dim or 0), dtype=np.float32)
-            state = {"generation": self._loaded_generation, "ids": ids, "vectors": vectors, "bm25": self._bm25}
+            state = {
+                "generation": self._loaded_generation,
+                "ids": ids,
+                "vectors": vectors,
+                "bm25": self._bm25,
+            }
             tmp = self.path / f".{DERIVED_FILE}.{os.getpid()}.tmp"
             with tmp.open("wb") as fh:
                 pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -204,16 +213,36 @@ class SQLiteStore(Store):
             with self._transaction() as db:
                 now = time.time()
                 for item in items:
-                    doc, chunks, vectors = item.document, item.chunks, np.asarray(item.vectors, np.float32)
+                    doc, chunks, vectors = (
+                        item.document,
+                        item.chunks,
+                        np.asarray(item.vectors, np.float32),
+                    )
                     if len(chunks) != len(vectors):
-                        raise ValueError(f"{doc.id}: {len(chunks)} chunks but {len(vectors)} vectors")
+                        raise ValueError(
+                            f"{doc.id}: {len(chunks)} chunks but {len(vectors)} vectors"
+                        )
                     if len(chunks) and self._dim not in (None, vectors.shape[1]):
-                        raise ValueError(f"{doc.id}: vectors have dim {vectors.shape[1]}, store has {self._dim}")
-                    removed += [r[0] for r in db.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc.id,))]
+                        raise ValueError(
+                            f"{doc.id}: vectors have dim {vectors.shape[1]}, store has {self._dim}"
+                        )
+                    removed += [
+                        r[0]
+                        for r in db.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc.id,))
+                    ]
                     db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.id,))
                     db.execute(
                         "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (doc.id, doc.source, doc.title, doc.hash, doc.text, json.dumps(doc.meta), len(chunks), now),
+                        (
+                            doc.id,
+                            doc.source,
+                            doc.title,
+                            doc.hash,
+                            doc.text,
+                            json.dumps(doc.meta),
+                            len(chunks),
+                            now,
+                        ),
                     )
                     rowids = []
                     for chunk, vector in zip(chunks, vectors, strict=True):
@@ -221,8 +250,15 @@ class SQLiteStore(Store):
                             "INSERT INTO chunks(id, doc_id, idx, text, start_char, end_char, heading_path, meta, vector)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (
-                                chunk.id, doc.id, chunk.index, chunk.text, chunk.start_char, chunk.end_char,
-                                json.dumps(chunk.heading_path), json.dumps(chunk.meta), vector.tobytes(),
+                                chunk.id,
+                                doc.id,
+                                chunk.index,
+                                chunk.text,
+                                chunk.start_char,
+                                chunk.end_char,
+                                json.dumps(chunk.heading_path),
+                                json.dumps(chunk.meta),
+                                vector.tobytes(),
                             ),
                         )
                         rowids.append(int(cursor.lastrowid or 0))
@@ -231,7 +267,9 @@ class SQLiteStore(Store):
                         added.append((rowids, vectors, [c.text for c in chunks]))
             self._apply(removed, added)
 
-    def _apply(self, removed: list[int], added: list[tuple[list[int], np.ndarray, list[str]]]) -> None:
+    def _apply(
+        self, removed: list[int], added: list[tuple[list[int], np.ndarray, list[str]]]
+    ) -> None:
         """Mirror a committed transaction in the in-memory indexes."""
         if self._faiss_index is None and self._dim:
             self._faiss_index = self._new_faiss(self._dim)
@@ -239,7 +277,9 @@ class SQLiteStore(Store):
             self._faiss_index.remove_ids(np.asarray(removed, dtype=np.int64))
         self._bm25.remove(removed)
         for rowids, vectors, texts in added:
-            self._faiss_index.add_with_ids(np.ascontiguousarray(vectors), np.asarray(rowids, dtype=np.int64))
+            self._faiss_index.add_with_ids(
+                np.ascontiguousarray(vectors), np.asarray(rowids, dtype=np.int64)
+            )
             self._bm25.add(rowids, texts)
         self._loaded_generation = self._generation()
         self._dirty = True
@@ -253,7 +293,10 @@ class SQLiteStore(Store):
             existed = 0
             with self._transaction() as db:
                 for doc_id in doc_ids:
-                    removed += [r[0] for r in db.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc_id,))]
+                    removed += [
+                        r[0]
+                        for r in db.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc_id,))
+                    ]
                     db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                     existed += db.execute("DELETE FROM documents WHERE id=?", (doc_id,)).rowcount
             self._apply(removed, [])
@@ -282,12 +325,19 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             return None
-        return Document(id=row[0], text=row[1], source=row[2], title=row[3], meta=json.loads(row[4]))
+        return Document(
+            id=row[0], text=row[1], source=row[2], title=row[3], meta=json.loads(row[4])
+        )
 
     def iter_documents(self) -> list[Document]:
         with self._lock:
-            rows = self._db.execute("SELECT id, text, source, title, meta FROM documents ORDER BY id").fetchall()
-        return [Document(id=r[0], text=r[1], source=r[2], title=r[3], meta=json.loads(r[4])) for r in rows]
+            rows = self._db.execute(
+                "SELECT id, text, source, title, meta FROM documents ORDER BY id"
+            ).fetchall()
+        return [
+            Document(id=r[0], text=r[1], source=r[2], title=r[3], meta=json.loads(r[4]))
+            for r in rows
+        ]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         with self._lock:
@@ -312,8 +362,16 @@ class SQLiteStore(Store):
 
     def _chunk_from_row(self, row: Sequence[Any]) -> Chunk:
         return Chunk(
-            id=row[1], doc_id=row[2], index=row[3], text=row[4], start_char=row[5], end_char=row[6],
-            heading_path=json.loads(row[7]), meta=json.loads(row[8]), source=row[9], title=row[10],
+            id=row[1],
+            doc_id=row[2],
+            index=row[3],
+            text=row[4],
+            start_char=row[5],
+            end_char=row[6],
+            heading_path=json.loads(row[7]),
+            meta=json.loads(row[8]),
+            source=row[9],
+            title=row[10],
         )
 
     def _chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, Chunk]:
@@ -356,21 +414,24 @@ class SQLiteStore(Store):
             )
             params += [path, path, str(value).lower() if isinstance(value, bool) else str(value)]
         rows = self._db.execute(
-            "SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE " + " AND ".join(clauses),
+            "SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE "
+            + " AND ".join(clauses),
             params,
         ).fetchall()
         return {int(r[0]) for r in rows}
 
     def _hits(self, scored: Sequence[tuple[int, float]], kind: str) -> list[Hit]:
         chunks = self._chunks_by_rowid([rowid for rowid, _ in scored])
-        hits = []
+        hits: list[Hit] = []
         for rowid, score in scored:
             chunk = chunks.get(rowid)
             if chunk is not None:
                 hits.append(Hit(chunk=chunk, score=score, rank=len(hits) + 1, scores={kind: score}))
         return hits
 
-    def search_dense(self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None) -> list[Hit]:
+    def search_dense(
+        self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
+    ) -> list[Hit]:
         with self._lock:
             self._ensure_fresh()
             index = self._faiss_index
@@ -378,13 +439,17 @@ class SQLiteStore(Store):
                 return []
             query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
             if query.shape[1] != self._dim:
-                raise ValueError(f"query vector has dim {query.shape[1]}, the index has {self._dim}")
+                raise ValueError(
+                    f"query vector has dim {query.shape[1]}, the index has {self._dim}"
+                )
             allowed = self._allowed_rowids(filters)
             if allowed is not None:
                 if not allowed:
                     return []
                 faiss = require("faiss", "core")
-                selector = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+                selector = faiss.IDSelectorBatch(
+                    np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+                )
                 scores, ids = index.search(query, k, params=faiss.SearchParameters(sel=selector))
             else:
                 scores, ids = index.search(query, k)
@@ -403,12 +468,14 @@ class SQLiteStore(Store):
                 "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks)"
             ).fetchone()
             size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+            row = self._db.execute("SELECT length(vector) FROM chunks LIMIT 1").fetchone()
+            dim = row[0] // 4 if row else self._dim
         return {
             "backend": "sqlite",
             "path": str(self.path),
             "documents": documents,
             "chunks": chunks,
-            "dim": self._dim,
+            "dim": dim,
             "bytes": size,
             "generation": self._generation(),
         }
@@ -436,7 +503,9 @@ class SQLiteStore(Store):
                 problems.append(f"document {doc_id} records {stored} chunks but has {actual}")
             dims = [r[0] for r in db.execute("SELECT DISTINCT length(vector) FROM chunks")]
             if len(dims) > 1:
-                problems.append(f"vectors of different sizes in one index: {sorted(d // 4 for d in dims)} dims")
+                problems.append(
+                    f"vectors of different sizes in one index: {sorted(d // 4 for d in dims)} dims"
+                )
             chunk_ids = {int(r[0]) for r in db.execute("SELECT rowid FROM chunks")}
             vector_ids: set[int] = set()
             if self._faiss_index is not None and self._faiss_index.ntotal:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from ragtune.config import CorpusConfig
 from ragtune.corpus import RecursiveChunker, iter_load
 from ragtune.embed.base import Embedder
@@ -66,7 +68,9 @@ def load_documents(
     failures: list[dict[str, str]] = []
     failed_sources: set[str] = set()
     with progress.task("loading", total=None, unit="files") as advance:
-        for result in iter_load(list(paths), include=corpus.include, max_file_mb=corpus.max_file_mb):
+        for result in iter_load(
+            list(paths), include=corpus.include, max_file_mb=corpus.max_file_mb
+        ):
             for error in result.errors:
                 failures.append({"path": str(error.path), "reason": error.reason})
                 failed_sources.add(str(Path(error.path).resolve()) if error.path else "")
@@ -84,7 +88,9 @@ def load_documents(
     return documents, failures, failed_sources
 
 
-def _groups(items: list[tuple[Document, list[Chunk]]]) -> Iterator[list[tuple[Document, list[Chunk]]]]:
+def _groups(
+    items: list[tuple[Document, list[Chunk]]],
+) -> Iterator[list[tuple[Document, list[Chunk]]]]:
     group: list[tuple[Document, list[Chunk]]] = []
     size = 0
     for doc, chunks in items:
@@ -113,8 +119,8 @@ def write_documents(
             vectors = embedder.embed(texts) if texts else None
             items, offset = [], 0
             for doc, chunks in group:
-                doc_vectors = vectors[offset : offset + len(chunks)] if vectors is not None else []
-                items.append(IndexedDocument(doc, chunks, doc_vectors))  # type: ignore[arg-type]
+                doc_vectors = vectors[offset : offset + len(chunks)] if vectors is not None else np.zeros((0, 0))
+                items.append(IndexedDocument(doc, chunks, doc_vectors))
                 offset += len(chunks)
             store.write(items)
             advance(len(texts))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ragtune.types import Hit
 
 
-def reciprocal_rank_fusion(rankings: dict[str, Sequence[Hit]], k: int = 60, top_k: int | None = None) -> list[Hit]:
+def reciprocal_rank_fusion(
+    rankings: Mapping[str, Sequence[Hit]], k: int = 60, top_k: int | None = None
+) -> list[Hit]:
     """Fuse ranked lists of hits (by chunk id). Each fused hit keeps every list's score.
 
     >>> fused = reciprocal_rank_fusion({"bm25": bm25_hits, "dense": dense_hits})  # doctest: +SKIP

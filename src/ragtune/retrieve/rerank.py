@@ -29,7 +29,14 @@ class Reranker(ABC):
         ranked = sorted(zip(hits, scores, strict=True), key=lambda pair: -pair[1])[:top_k]
         out = []
         for rank, (hit, score) in enumerate(ranked, start=1):
-            out.append(Hit(chunk=hit.chunk, score=float(score), rank=rank, scores={**hit.scores, "rerank": float(score)}))
+            out.append(
+                Hit(
+                    chunk=hit.chunk,
+                    score=float(score),
+                    rank=rank,
+                    scores={**hit.scores, "rerank": float(score)},
+                )
+            )
         return out
 
 
@@ -47,4 +54,7 @@ class CrossEncoderReranker(Reranker):
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
         pairs = [(query, p) for p in passages]
-        return [float(s) for s in self._model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)]
+        return [
+            float(s)
+            for s in self._model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
+        ]

@@ -43,7 +43,11 @@ class Retriever:
         self.last_timings: dict[str, float] = {}
 
     def retrieve(
-        self, query: str, k: int = 5, filters: dict[str, Any] | None = None, mode: Mode | None = None
+        self,
+        query: str,
+        k: int = 5,
+        filters: dict[str, Any] | None = None,
+        mode: Mode | None = None,
     ) -> list[Hit]:
         mode = mode or self.mode
         depth = max(k, self.candidates)

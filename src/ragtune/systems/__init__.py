@@ -1,8 +1,8 @@
 """The arms: ``base``, ``rag``, ``ft``, ``ft+rag``, ``raft``, each a :class:`System`.
 
-    from ragtune.systems import build_system
-    rag = build_system(project, "rag")
-    print(rag.answer("What does the X200 cost?").text)
+from ragtune.systems import build_system
+rag = build_system(project, "rag")
+print(rag.answer("What does the X200 cost?").text)
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from ragtune.types import Answer
 class System(ABC):
     """An arm: a way of answering questions about the documents.
 
-        answer = system.answer("How long is the X200 warranty?")
-        answer.text, answer.citations, answer.timings
+    answer = system.answer("How long is the X200 warranty?")
+    answer.text, answer.citations, answer.timings
     """
 
     arm: str = "system"

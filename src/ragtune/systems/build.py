@@ -37,5 +37,12 @@ def build_system(project: Project, arm: str) -> System:
     generator = project.generator
     if arm in RETRIEVES:
         retriever = project.retriever()
-        return RAGSystem(retriever, generator, top_k=project.config.retrieve.top_k, params=params, adapter=adapter, arm=arm)
+        return RAGSystem(
+            retriever,
+            generator,
+            top_k=project.config.retrieve.top_k,
+            params=params,
+            adapter=adapter,
+            arm=arm,
+        )
     return ClosedBookSystem(generator, params=params, adapter=adapter, arm=arm)

@@ -14,8 +14,12 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 def to_citation(marker: int, hit: Hit) -> Citation:
     chunk = hit.chunk
     return Citation(
-        marker=marker, chunk_id=chunk.id, doc_id=chunk.doc_id, source=chunk.source,
-        start_char=chunk.start_char, end_char=chunk.end_char,
+        marker=marker,
+        chunk_id=chunk.id,
+        doc_id=chunk.doc_id,
+        source=chunk.source,
+        start_char=chunk.start_char,
+        end_char=chunk.end_char,
     )
 
 

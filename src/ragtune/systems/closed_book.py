@@ -14,12 +14,16 @@ from ragtune.types import Answer
 class ClosedBookSystem(System):
     """Answers from the model's weights only.
 
-        base = ClosedBookSystem(generator)                       # arm "base"
-        ft = ClosedBookSystem(generator, adapter="qa", arm="ft") # a LoRA adapter
+    base = ClosedBookSystem(generator)                       # arm "base"
+    ft = ClosedBookSystem(generator, adapter="qa", arm="ft") # a LoRA adapter
     """
 
     def __init__(
-        self, generator: Generator, params: GenerationParams | None = None, adapter: str | None = None, arm: str = "base"
+        self,
+        generator: Generator,
+        params: GenerationParams | None = None,
+        adapter: str | None = None,
+        arm: str = "base",
     ) -> None:
         self.generator = generator
         self.params = params or generator.default_params
@@ -34,10 +38,18 @@ class ClosedBookSystem(System):
         total = time.perf_counter() - started
         return [
             Answer(
-                question=question, text=gen.text.strip(), arm=self.arm, model=self.generator.name,
-                prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens,
+                question=question,
+                text=gen.text.strip(),
+                arm=self.arm,
+                model=self.generator.name,
+                prompt_tokens=gen.prompt_tokens,
+                completion_tokens=gen.completion_tokens,
                 timings={"retrieve": 0.0, "generate": gen.seconds, "total": gen.seconds},
-                meta={"adapter": self.adapter, "batch_size": gen.batch_size, "batch_seconds": total},
+                meta={
+                    "adapter": self.adapter,
+                    "batch_size": gen.batch_size,
+                    "batch_seconds": total,
+                },
             )
             for question, gen in zip(questions, generations, strict=True)
         ]

@@ -16,9 +16,9 @@ from ragtune.types import Answer, Hit
 class RAGSystem(System):
     """Retrieve ``top_k`` hits, fit them into the prompt by tokens, answer with citations.
 
-        rag = RAGSystem(retriever, generator, top_k=4)
-        answer = rag.answer("What does the X200 cost?")
-        answer.citations[0].doc_id, answer.timings["retrieve"]
+    rag = RAGSystem(retriever, generator, top_k=4)
+    answer = rag.answer("What does the X200 cost?")
+    answer.citations[0].doc_id, answer.timings["retrieve"]
     """
 
     def __init__(
@@ -48,12 +48,26 @@ class RAGSystem(System):
     def answer_batch(self, questions: Sequence[str]) -> list[Answer]:
         prepared = [self.prepare(q) for q in questions]
         started = time.perf_counter()
-        generations = self.generator.generate([p[0] for p in prepared], self.params, adapter=self.adapter)
+        generations = self.generator.generate(
+            [p[0] for p in prepared], self.params, adapter=self.adapter
+        )
         batch_seconds = time.perf_counter() - started
         answers = []
-        for question, (_, hits, retrieve_s), gen in zip(questions, prepared, generations, strict=True):
-            answers.append(self._answer(question, gen.text, hits, retrieve_s, gen.seconds, gen.prompt_tokens,
-                                        gen.completion_tokens, {"batch_size": gen.batch_size, "batch_seconds": batch_seconds}))
+        for question, (_, hits, retrieve_s), gen in zip(
+            questions, prepared, generations, strict=True
+        ):
+            answers.append(
+                self._answer(
+                    question,
+                    gen.text,
+                    hits,
+                    retrieve_s,
+                    gen.seconds,
+                    gen.prompt_tokens,
+                    gen.completion_tokens,
+                    {"batch_size": gen.batch_size, "batch_seconds": batch_seconds},
+                )
+            )
         return answers
 
     def stream(self, question: str) -> Iterator[str | Answer]:
@@ -66,18 +80,43 @@ class RAGSystem(System):
             yield piece
         text = "".join(pieces)
         prompt_tokens = sum(self.generator.count_tokens(m.content) for m in messages)
-        yield self._answer(question, text, hits, retrieve_s, time.perf_counter() - started, prompt_tokens,
-                           self.generator.count_tokens(text), {"streamed": True})
+        yield self._answer(
+            question,
+            text,
+            hits,
+            retrieve_s,
+            time.perf_counter() - started,
+            prompt_tokens,
+            self.generator.count_tokens(text),
+            {"streamed": True},
+        )
 
     def _answer(
-        self, question: str, text: str, hits: list[Hit], retrieve_s: float, generate_s: float,
-        prompt_tokens: int, completion_tokens: int, meta: dict[str, object],
+        self,
+        question: str,
+        text: str,
+        hits: list[Hit],
+        retrieve_s: float,
+        generate_s: float,
+        prompt_tokens: int,
+        completion_tokens: int,
+        meta: dict[str, object],
     ) -> Answer:
         text = text.strip()
         citations, inferred = resolve_citations(text, hits)
         return Answer(
-            question=question, text=text, arm=self.arm, model=self.generator.name, citations=citations,
-            hits=hits, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            timings={"retrieve": retrieve_s, "generate": generate_s, "total": retrieve_s + generate_s},
+            question=question,
+            text=text,
+            arm=self.arm,
+            model=self.generator.name,
+            citations=citations,
+            hits=hits,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            timings={
+                "retrieve": retrieve_s,
+                "generate": generate_s,
+                "total": retrieve_s + generate_s,
+            },
             meta={**meta, "adapter": self.adapter, "citations_inferred": inferred},
         )

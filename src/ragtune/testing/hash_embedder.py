@@ -16,7 +16,7 @@ _WORD = re.compile(r"\w+")
 class HashEmbedder(Embedder):
     """Each lower-cased word adds +1 to one of ``dim`` buckets chosen by its hash.
 
-        HashEmbedder(dim=64).embed(["red router", "router red"])  # two equal rows
+    HashEmbedder(dim=64).embed(["red router", "router red"])  # two equal rows
     """
 
     def __init__(self, model: str = "hash", dim: int = 256, batch_size: int = 256) -> None:
@@ -35,7 +35,10 @@ class HashEmbedder(Embedder):
         return f"hash:{self.model_name}:{self._dim}"
 
     def _bucket(self, word: str) -> int:
-        return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little") % self._dim
+        return (
+            int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            % self._dim
+        )
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1

@@ -20,4 +20,6 @@ class OverlapReranker(Reranker):
         query_words = set(_WORD.findall(query.lower()))
         if not query_words:
             return [0.0] * len(passages)
-        return [len(query_words & set(_WORD.findall(p.lower()))) / len(query_words) for p in passages]
+        return [
+            len(query_words & set(_WORD.findall(p.lower()))) / len(query_words) for p in passages
+        ]

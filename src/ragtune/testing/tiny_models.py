@@ -20,10 +20,17 @@ def build_tiny_cross_encoder(out: Path, seed: int = 0) -> Path:
     from ragtune.embed.sentence_transformers import default_model_path
 
     torch.manual_seed(seed)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(default_model_path()), local_files_only=True)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(
+        str(default_model_path()), local_files_only=True
+    )
     config = transformers.BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512, num_labels=1,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=1,
     )
     model = transformers.BertForSequenceClassification(config)
     out.mkdir(parents=True, exist_ok=True)
