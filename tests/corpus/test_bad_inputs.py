@@ -276,3 +276,18 @@ def test_unlistable_folder_is_reported(tmp_path, monkeypatch):
     results = list(iter_load([tmp_path], ["*.md"], 50))
     assert [e.reason for r in results for e in r.errors] == ["unreadable folder: permission denied"]
     assert [d.id for r in results for d in r.documents] == ["ok.md"]
+
+
+def test_docx_zip_bomb_is_refused(tmp_path, monkeypatch):
+    import ragtune.corpus.loaders.docx as docx_loader
+
+    from .conftest import write_docx
+
+    path = write_docx(tmp_path / "bomb.docx", [("p", "x" * 5000)])
+    monkeypatch.setattr(docx_loader, "MAX_UNZIPPED_MB", 0.001)
+    assert only_error(path).reason.startswith("too large when unzipped")
+
+
+def test_deeply_nested_html_loads(tmp_path):
+    (tmp_path / "deep.html").write_text("<div>" * 5000 + "deep <b>text</b>" + "</div>" * 5000)
+    assert load_file(tmp_path / "deep.html").documents[0].text == "deep text"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from typing import Any
 
 from ragtune.corpus.loaders.base import LoadResult, SourceFile, make_document, register_loader
@@ -13,6 +14,7 @@ from ragtune.errors import LoadError
 __all__ = ["load_docx"]
 
 _HEADING_STYLE = re.compile(r"heading\s*(\d)")
+MAX_UNZIPPED_MB = 512
 
 
 def _heading_level(paragraph: Any) -> int:
@@ -59,6 +61,7 @@ def load_docx(data: bytes, source: SourceFile) -> LoadResult:
     from docx.table import Table
 
     path = source.display
+    _check_archive(data, path)
     try:
         document = docx.Document(io.BytesIO(data))
         items = list(document.iter_inner_content())
@@ -90,6 +93,23 @@ def load_docx(data: bytes, source: SourceFile) -> LoadResult:
         core_title = ""
     doc = make_document(source, _join(blocks), fmt="docx", title=first_heading or core_title)
     return LoadResult([doc], path=path)
+
+
+def _check_archive(data: bytes, path: str) -> None:
+    """Refuse archives that are not zips, or that unzip to more than ``MAX_UNZIPPED_MB``.
+
+    zipfile never inflates a member past its declared size, so the declared sizes
+    bound the memory python-docx can use (a zip bomb stops here).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(path, f"corrupt or not a DOCX file ({type(exc).__name__}: {exc})") from None
+    if total > MAX_UNZIPPED_MB * 2**20:
+        raise LoadError(
+            path, f"too large when unzipped: {total / 2**20:.0f} MB > {MAX_UNZIPPED_MB} MB"
+        )
 
 
 def _join(blocks: list[str]) -> str:

@@ -4,6 +4,7 @@ table rows ``a | b`` lines; scripts, styles and navigation are dropped."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ragtune.corpus.loaders.base import (
@@ -39,6 +40,9 @@ _BLOCKS = frozenset(
     }
 )
 _SPACE = re.compile(r"\s+")
+_MAX_LIST_DEPTH = 20  # deeper lists are flattened into their text
+_END = object()
+_FLUSH = object()  # end of a block element: close the paragraph
 
 
 def _collapse(text: str) -> str:
@@ -58,53 +62,62 @@ class _Converter:
                 self.blocks.append(paragraph)
             self.inline = []
 
-    def walk(self, node: Any) -> None:
+    def walk(self, root: Any) -> None:
+        """Depth first without recursion: pages nest thousands of tags deep."""
         from bs4 import NavigableString, Tag
 
-        for child in node.children:
-            if isinstance(child, NavigableString):
+        stack: list[Iterator[Any]] = [iter(root.children)]
+        while stack:
+            child = next(stack[-1], _END)
+            if child is _END:
+                stack.pop()
+            elif child is _FLUSH:
+                self.flush()
+            elif isinstance(child, NavigableString):
                 # Source newlines are just spaces in HTML; only <br> breaks a line.
                 self.inline.append(_SPACE.sub(" ", str(child)))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name
-            if name in _HEADINGS:
-                self.flush()
-                title = _collapse(child.get_text(" "))
-                if title:
-                    self.blocks.append("#" * _HEADINGS[name] + " " + title)
-            elif name == "br":
-                self.inline.append("\n")
-            elif name in ("ul", "ol"):
-                self.flush()
-                lines: list[str] = []
-                _list_lines(child, 0, lines)
-                if lines:
-                    self.blocks.append("\n".join(lines))
-            elif name == "table":
-                self.flush()
-                rows = _table_rows(child)
-                if rows:
-                    self.blocks.append("\n".join(rows))
-            elif name == "pre":
-                self.flush()
-                code = child.get_text().strip("\n")
-                if code.strip():
-                    self.blocks.append(code)
-            elif name in _BLOCKS:
-                self.flush()
-                self.walk(child)
-                self.flush()
-            else:
-                self.walk(child)
+            elif isinstance(child, Tag):
+                stack.extend(self._visit(child))
+
+    def _visit(self, tag: Any) -> list[Iterator[Any]]:
+        """Handle one tag; return the iterators of what to walk next, if anything."""
+        name = tag.name
+        if name in _HEADINGS:
+            self.flush()
+            title = _collapse(tag.get_text(" "))
+            if title:
+                self.blocks.append("#" * _HEADINGS[name] + " " + title)
+        elif name == "br":
+            self.inline.append("\n")
+        elif name in ("ul", "ol"):
+            self.flush()
+            lines: list[str] = []
+            _list_lines(tag, 0, lines)
+            if lines:
+                self.blocks.append("\n".join(lines))
+        elif name == "table":
+            self.flush()
+            rows = _table_rows(tag)
+            if rows:
+                self.blocks.append("\n".join(rows))
+        elif name == "pre":
+            self.flush()
+            code = tag.get_text().strip("\n")
+            if code.strip():
+                self.blocks.append(code)
+        elif name in _BLOCKS:
+            self.flush()
+            return [iter([_FLUSH]), iter(tag.children)]
+        else:
+            return [iter(tag.children)]
+        return []
 
 
 def _list_lines(node: Any, depth: int, out: list[str]) -> None:
     from bs4 import Tag
 
     items = node.find_all("li", recursive=False)
-    if not items:
+    if not items or depth >= _MAX_LIST_DEPTH:
         text = _collapse(node.get_text(" "))
         if text:
             out.append("  " * depth + "- " + text)
