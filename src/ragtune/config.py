@@ -241,6 +241,7 @@ class ServeConfig(Section):
         10.0, ge=0, description="How long the queue waits to fill a batch."
     )
     max_batch: int = Field(32, ge=1)
+    max_queue: int = Field(4096, ge=1, description="Chat requests allowed to wait; more get HTTP 429.")
     cors_origins: list[str] = Field(default_factory=list, description="Empty: CORS off.")
     aliases: dict[str, str] = Field(
         default_factory=dict, description="Extra model names mapped to arms."
