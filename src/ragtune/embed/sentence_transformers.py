@@ -111,9 +111,8 @@ class SentenceTransformerEmbedder(Embedder):
         return out
 
     def token_counter(self) -> Callable[[str], int]:
-        tokenizer = self._tokenizer
+        # The corpus counter tokenizes a document once with offsets, so chunk sizes are
+        # exact in this model's tokens without re-tokenizing every piece.
+        from ragtune.corpus.tokens import HFTokenCounter
 
-        def count(text: str) -> int:
-            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-        return count
+        return HFTokenCounter(self._tokenizer)
