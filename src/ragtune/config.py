@@ -216,6 +216,13 @@ class EvalConfig(Section):
     judge_model: str | None = None
     judge_base_url: str | None = None
     seeds: int = Field(1, ge=1, le=20)
+    seed: int = Field(0, description="Seed of question sampling and bootstrap resampling.")
+    latency_probe: int = Field(
+        8, ge=0, le=1000, description="Questions per arm also answered one at a time (single-query latency)."
+    )
+    freshness_questions: int | None = Field(
+        None, ge=1, description="Freshness test: at most this many changed-fact and unchanged-fact questions each."
+    )
 
 
 class RecommendConfig(Section):

@@ -1,0 +1,214 @@
+"""The run file: one self-describing JSON per evaluation or freshness run.
+
+Everything downstream (``ragtune recommend``, ``ragtune report``, the server) reads these
+files only, never state held in memory::
+
+    run = load_run(project.runs_dir / "20261124-081500-eval.json")
+    run.arms["rag"]["accuracy"]["contains"]["mean"]
+    [r for r in run.records if r["arm"] == "rag"][0]["prediction"]
+
+Layout (``schema`` ``ragtune.run/1``)::
+
+    run_id, kind ("eval" | "freshness"), created, environment {versions, machine},
+    config (the project's full config), data {questions source, manifests, index},
+    costs {index, synth, train: {qa, raft}}, arms {arm: summary}, comparisons [...],
+    records [one per (arm, question)], freshness {...}, notes [...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ragtune.errors import DataError
+from ragtune.types import _Serializable
+
+SCHEMA = "ragtune.run/1"
+RUN_KINDS = ("eval", "freshness")
+_PACKAGES = (
+    "ragtune",
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "sentence-transformers",
+    "numpy",
+    "faiss-cpu",
+)
+
+
+@dataclass
+class QuestionRecord(_Serializable):
+    """One arm's answer to one question, scored.
+
+    ``latency`` is seconds as the question experienced them (``retrieve``, ``generate``
+    as the wall time of the batch it rode in, ``total``); ``amortized_s`` is its share
+    of the compute (batch time / batch size + retrieval), what a query costs.
+    """
+
+    qid: str
+    arm: str
+    question: str
+    answers: list[str]
+    prediction: str
+    split: str = ""
+    fact_id: str = ""
+    doc_ids: list[str] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)
+    cited: list[dict[str, Any]] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    retrieval: dict[str, float] = field(default_factory=dict)
+    grounded: float | None = None
+    latency: dict[str, float] = field(default_factory=dict)
+    amortized_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunFile(_Serializable):
+    """A whole run as written to ``.ragtune/runs/<run_id>.json``."""
+
+    run_id: str
+    kind: str = "eval"
+    created: str = ""
+    schema: str = SCHEMA
+    environment: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, Any] = field(default_factory=dict)
+    arms: dict[str, Any] = field(default_factory=dict)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    freshness: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def arm_records(self, arm: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("arm") == arm]
+
+    @property
+    def ok_arms(self) -> list[str]:
+        """Arms that ran (not skipped), in run order."""
+        return [arm for arm, summary in self.arms.items() if summary.get("status") == "ok"]
+
+
+def new_run_id(kind: str, now: float | None = None) -> str:
+    """``20261124-081502-eval-3f9a``: sortable by time, unique within a second."""
+    stamp = datetime.fromtimestamp(now or time.time(), tz=timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{kind}-{secrets.token_hex(2)}"
+
+
+def utc_now() -> str:
+    return datetime.now(tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str | None]:
+    """Installed versions (``None`` for packages that are not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures were measured on: OS, CPU, cores, memory, GPU if torch sees one."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "gpu": None,
+    }
+    import sys
+
+    torch = sys.modules.get("torch")  # only if already loaded: reading it must not import it
+    if torch is not None and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def environment() -> dict[str, Any]:
+    return {"versions": package_versions(), "machine": machine_info()}
+
+
+def write_run(runs_dir: Path, run: RunFile) -> Path:
+    """Write ``run`` atomically as ``runs_dir/<run_id>.json``; returns the path."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    path = runs_dir / f"{run.run_id}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(run.to_dict(), indent=1, ensure_ascii=False, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def load_run(path: Path | str) -> RunFile:
+    """Read one run file; a file that is not a ragtune run raises :class:`DataError`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not a readable run file ({exc})") from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise DataError(f"{path}: not a ragtune run file (schema {SCHEMA!r} expected)")
+    return RunFile.from_dict(data)
+
+
+def list_runs(runs_dir: Path, kind: str | None = None) -> list[Path]:
+    """Run files in ``runs_dir``, oldest first (run ids sort by time), optionally of one kind."""
+    if not runs_dir.is_dir():
+        return []
+    paths = sorted(p for p in runs_dir.glob("*.json") if not p.name.startswith("demo-"))
+    out = []
+    for path in paths:
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if (
+            isinstance(head, dict)
+            and head.get("schema") == SCHEMA
+            and (kind is None or head.get("kind") == kind)
+        ):
+            out.append(path)
+    return out
+
+
+def latest_run(runs_dir: Path, kind: str) -> RunFile | None:
+    """The newest run of ``kind`` in ``runs_dir``, or ``None``."""
+    paths = list_runs(runs_dir, kind)
+    return load_run(paths[-1]) if paths else None
