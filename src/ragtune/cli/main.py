@@ -21,6 +21,7 @@ from ragtune.cli.common import (
 )
 from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
+from ragtune.cli.serve import serve
 from ragtune.errors import RagtuneError
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(index_app, name="index")
 app.command("demo-corpus")(demo_corpus)
 app.command()(ask)
 app.command()(demo)
+app.command()(serve)
 
 
 @app.command()
