@@ -57,7 +57,8 @@ def openai_client(server: BackgroundServer) -> Any:
 
 def ask(client: httpx.Client, question: str, model: str = "rag", **extra: Any) -> dict[str, Any]:
     response = client.post(
-        "/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": question}], **extra}
+        "/v1/chat/completions",
+        json={"model": model, "messages": [{"role": "user", "content": question}], **extra},
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

@@ -22,7 +22,8 @@ def test_models_lists_the_arms_without_adapters(openai_client) -> None:
 
 def test_chat_completion_answers_with_citations(openai_client, project: Project) -> None:
     reply = openai_client.chat.completions.create(
-        model="rag", messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": QUESTION}]
+        model="rag",
+        messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": QUESTION}],
     )
     assert reply.object == "chat.completion" and reply.model == "rag"
     text = reply.choices[0].message.content
@@ -31,29 +32,41 @@ def test_chat_completion_answers_with_citations(openai_client, project: Project)
     assert citations and citations[0]["doc_id"] == "p2.md"
     document = project.store.get_document("p2.md")
     assert document is not None
-    assert citations[0]["text"] == document.text[citations[0]["start_char"] : citations[0]["end_char"]]
+    assert (
+        citations[0]["text"] == document.text[citations[0]["start_char"] : citations[0]["end_char"]]
+    )
     assert reply.choices[0].message.model_extra["citations"] == citations
     assert reply.usage.completion_tokens > 0 and reply.usage.prompt_tokens > 0
 
 
 def test_base_arm_is_closed_book(openai_client) -> None:
-    reply = openai_client.chat.completions.create(model="base", messages=[{"role": "user", "content": QUESTION}])
+    reply = openai_client.chat.completions.create(
+        model="base", messages=[{"role": "user", "content": QUESTION}]
+    )
     assert reply.choices[0].message.content == "I don't know."
     assert reply.model_extra["citations"] == []
 
 
 def test_question_is_the_last_user_message(client: httpx.Client) -> None:
-    body = client.post("/v1/chat/completions", json={"model": "rag", "messages": [
-        {"role": "user", "content": "Where does the P0 ship from?"},
-        {"role": "assistant", "content": "Oslo."},
-        {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
-    ]}).json()
+    body = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "rag",
+            "messages": [
+                {"role": "user", "content": "Where does the P0 ship from?"},
+                {"role": "assistant", "content": "Oslo."},
+                {"role": "user", "content": [{"type": "text", "text": QUESTION}]},
+            ],
+        },
+    ).json()
     assert body["citations"][0]["doc_id"] == "p2.md"
 
 
 def test_stream_sends_chunks_then_done(openai_client) -> None:
     stream = openai_client.chat.completions.create(
-        model="rag", messages=[{"role": "user", "content": QUESTION}], stream=True,
+        model="rag",
+        messages=[{"role": "user", "content": QUESTION}],
+        stream=True,
         stream_options={"include_usage": True},
     )
     chunks = list(stream)
@@ -88,22 +101,33 @@ def test_aliases_and_fine_tuned_arms_appear_when_their_adapter_exists(tmp_path: 
     project = make_project(tmp_path, {"serve": {"aliases": {"company-bot": "rag", "tuned": "ft"}}})
     adapter = project.adapters_dir / "qa"
     adapter.mkdir(parents=True)
-    (adapter / "adapter_config.json").write_text("{}")  # the scripted generator only records the name
-    with BackgroundServer(create_app(project, api_key=KEY)) as server, \
-            httpx.Client(base_url=server.url, headers=AUTH) as client:
+    (adapter / "adapter_config.json").write_text(
+        "{}"
+    )  # the scripted generator only records the name
+    with (
+        BackgroundServer(create_app(project, api_key=KEY)) as server,
+        httpx.Client(base_url=server.url, headers=AUTH) as client,
+    ):
         ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
         assert ids == ["base", "rag", "ft", "ft+rag", "company-bot", "tuned"]
         assert ask(client, QUESTION, model="company-bot")["ragtune"]["arm"] == "rag"
         assert ask(client, QUESTION, model="ft+rag")["citations"][0]["doc_id"] == "p2.md"
-        missing = client.post("/v1/chat/completions", json={"model": "raft", "messages": [
-            {"role": "user", "content": QUESTION}]})
-        assert missing.status_code == 404 and "ragtune tune --mode raft" in missing.json()["error"]["message"]
+        missing = client.post(
+            "/v1/chat/completions",
+            json={"model": "raft", "messages": [{"role": "user", "content": QUESTION}]},
+        )
+        assert (
+            missing.status_code == 404
+            and "ragtune tune --mode raft" in missing.json()["error"]["message"]
+        )
 
 
 def test_unknown_model_raises_openai_not_found(openai_client) -> None:
     openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError, match="available: base, rag"):
-        openai_client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+        openai_client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
+        )
 
 
 def test_wrong_key_raises_openai_authentication_error(server: BackgroundServer) -> None:

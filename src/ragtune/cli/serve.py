@@ -11,13 +11,18 @@ from ragtune.cli.common import ProjectOption, SetOption, console, err_console, o
 
 
 def serve(
-    host: str = typer.Option(None, "--host", help="Interface to bind (serve.host; default 127.0.0.1, loopback)."),
+    host: str = typer.Option(
+        None, "--host", help="Interface to bind (serve.host; default 127.0.0.1, loopback)."
+    ),
     port: int = typer.Option(None, "--port", help="Port (serve.port; default 8000)."),
     allow_unauthenticated_writes: bool = typer.Option(
-        False, "--allow-unauthenticated-writes",
+        False,
+        "--allow-unauthenticated-writes",
         help="Without RAGTUNE_API_KEY, allow document writes anyway (loopback hosts only; for local development).",
     ),
-    no_warm: bool = typer.Option(False, "--no-warm", help="Load the models on the first request, not at startup."),
+    no_warm: bool = typer.Option(
+        False, "--no-warm", help="Load the models on the first request, not at startup."
+    ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
@@ -37,9 +42,22 @@ def serve(
     api_key = os.environ.get("RAGTUNE_API_KEY") or None
     for warning in check_bind(settings.host, api_key, allow_unauthenticated_writes):
         err_console.print(f"[yellow]warning:[/] {warning}")
-    app = create_app(proj, api_key=api_key, allow_unauthenticated_writes=allow_unauthenticated_writes,
-                     warm=not no_warm)
-    auth = "API key required" if api_key else (
-        "no API key: writes allowed (dev mode)" if allow_unauthenticated_writes else "no API key: read-only")
-    console.print(f"ragtune serving {proj.root} at [bold]http://{settings.host}:{settings.port}/[/] ({auth})")
+    app = create_app(
+        proj,
+        api_key=api_key,
+        allow_unauthenticated_writes=allow_unauthenticated_writes,
+        warm=not no_warm,
+    )
+    auth = (
+        "API key required"
+        if api_key
+        else (
+            "no API key: writes allowed (dev mode)"
+            if allow_unauthenticated_writes
+            else "no API key: read-only"
+        )
+    )
+    console.print(
+        f"ragtune serving {proj.root} at [bold]http://{settings.host}:{settings.port}/[/] ({auth})"
+    )
     run(app, settings.host, settings.port, log_level=log_level)

@@ -72,13 +72,19 @@ def create_app(
     app.mount("/static", StaticFiles(directory=routes_web.STATIC_DIR), name="static")
 
     settings = project.config.serve
-    app.add_middleware(AuthMiddleware, policy=AuthPolicy(api_key or None, allow_unauthenticated_writes))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=service.max_upload_bytes + _MULTIPART_SLACK_BYTES)
+    app.add_middleware(
+        AuthMiddleware, policy=AuthPolicy(api_key or None, allow_unauthenticated_writes)
+    )
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=service.max_upload_bytes + _MULTIPART_SLACK_BYTES
+    )
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)

@@ -46,7 +46,9 @@ class AuthPolicy:
     def is_public(self, path: str) -> bool:
         return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
-    def check(self, method: str, path: str, authorization: str | None) -> tuple[int, str, str] | None:
+    def check(
+        self, method: str, path: str, authorization: str | None
+    ) -> tuple[int, str, str] | None:
         """None if allowed, else ``(status, message, code)``.
 
         >>> AuthPolicy().check("DELETE", "/v1/documents/a", None)[0]
@@ -59,7 +61,11 @@ class AuthPolicy:
         if self.api_key:
             scheme, _, token = (authorization or "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                return 401, "missing API key: send the header 'Authorization: Bearer <RAGTUNE_API_KEY>'", "missing_api_key"
+                return (
+                    401,
+                    "missing API key: send the header 'Authorization: Bearer <RAGTUNE_API_KEY>'",
+                    "missing_api_key",
+                )
             if not hmac.compare_digest(token.strip().encode(), self.api_key.encode()):
                 return 401, "invalid API key", "invalid_api_key"
             return None
@@ -94,7 +100,10 @@ class AuthMiddleware:
         status, message, code = refusal
         error_type = "authentication_error" if status == 401 else "permission_error"
         body = json.dumps(error_body(message, error_type, code)).encode()
-        response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        response_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         if status == 401:
             response_headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": response_headers})

@@ -116,7 +116,9 @@ class BatchQueue(Generic[R]):
             if self._stopping or self._worker is None:
                 raise QueueStoppedError("the batch queue is not running")
             if len(self._pending) >= self.max_queue:
-                raise QueueFullError(f"{len(self._pending)} requests are already waiting (serve.max_queue)")
+                raise QueueFullError(
+                    f"{len(self._pending)} requests are already waiting (serve.max_queue)"
+                )
             self._pending.append(request)
             self._cond.notify_all()
         return request.future

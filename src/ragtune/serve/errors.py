@@ -71,14 +71,18 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, error_type: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
     """The JSON body of an error: ``{"error": {"message", "type", "code", "param"}}``."""
     return {"error": {"message": message, "type": error_type, "code": code, "param": param}}
 
 
 def error_response(exc: ApiError) -> JSONResponse:
     return JSONResponse(
-        error_body(exc.message, exc.error_type, exc.code, exc.param), status_code=exc.status, headers=exc.headers
+        error_body(exc.message, exc.error_type, exc.code, exc.param),
+        status_code=exc.status,
+        headers=exc.headers,
     )
 
 
@@ -102,7 +106,10 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     param = None
     for err in exc.errors():
         if err.get("type") == "json_invalid":
-            return f"the request body is not valid JSON: {err.get('ctx', {}).get('error', err.get('msg'))}", None
+            return (
+                f"the request body is not valid JSON: {err.get('ctx', {}).get('error', err.get('msg'))}",
+                None,
+            )
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         where = ".".join(loc) or "body"
         param = param or where
@@ -136,8 +143,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QueueFullError)
     async def _queue_full(request: Request, exc: QueueFullError) -> JSONResponse:
-        return error_response(ApiError(429, f"server busy: {exc}; retry shortly", code="queue_full",
-                                       headers={"Retry-After": "1"}))
+        return error_response(
+            ApiError(
+                429,
+                f"server busy: {exc}; retry shortly",
+                code="queue_full",
+                headers={"Retry-After": "1"},
+            )
+        )
 
     @app.exception_handler(QueueStoppedError)
     async def _queue_stopped(request: Request, exc: QueueStoppedError) -> JSONResponse:
@@ -147,6 +160,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error in %s %s", request.method, request.url.path)
         return error_response(
-            ApiError(500, "internal server error (details are in the server log)", code="internal_error",
-                     error_type="api_error")
+            ApiError(
+                500,
+                "internal server error (details are in the server log)",
+                code="internal_error",
+                error_type="api_error",
+            )
         )

@@ -46,7 +46,12 @@ def list_runs(runs_dir: Path, root: Path) -> list[RunFile]:
         return []
     runs = []
     for path in runs_dir.glob("*.json"):
-        if valid_run_id(path.stem) and path.is_file() and is_inside(path, runs_dir) and is_inside(path, root):
+        if (
+            valid_run_id(path.stem)
+            and path.is_file()
+            and is_inside(path, runs_dir)
+            and is_inside(path, root)
+        ):
             info = path.stat()
             runs.append(RunFile(path.stem, path, info.st_size, info.st_mtime))
     return sorted(runs, key=lambda r: (-r.modified, r.id))
@@ -67,7 +72,8 @@ def newest_report(runs_dir: Path, root: Path) -> Path | None:
     if not runs_dir.is_dir():
         return None
     candidates = [
-        p for p in runs_dir.rglob("report.html")
+        p
+        for p in runs_dir.rglob("report.html")
         if p.is_file() and is_inside(p, runs_dir) and is_inside(p, root)
     ]
     return max(candidates, key=lambda p: p.stat().st_mtime, default=None)

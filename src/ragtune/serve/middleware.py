@@ -22,7 +22,8 @@ from ragtune.serve.metrics import Metrics
 class BodyTooLargeError(ApiError):
     def __init__(self, max_bytes: int) -> None:
         super().__init__(
-            413, f"request body larger than {max_bytes / 2**20:.1f} MB (serve.max_upload_mb)",
+            413,
+            f"request body larger than {max_bytes / 2**20:.1f} MB (serve.max_upload_mb)",
             code="request_too_large",
         )
 
@@ -103,9 +104,15 @@ def _route_label(scope: dict[str, Any]) -> str:
 
 async def _send_error(send: Send, exc: ApiError) -> None:
     body = json.dumps(error_body(exc.message, exc.error_type, exc.code)).encode()
-    await send({
-        "type": "http.response.start", "status": exc.status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

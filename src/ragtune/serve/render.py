@@ -26,9 +26,16 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     """A hit with its chunk's text, where it is, and its scores."""
     chunk = hit.chunk
     return {
-        "rank": hit.rank, "score": hit.score, "scores": hit.scores,
-        "chunk_id": chunk.id, "doc_id": chunk.doc_id, "title": chunk.title, "source": chunk.source,
-        "heading_path": chunk.heading_path, "start_char": chunk.start_char, "end_char": chunk.end_char,
+        "rank": hit.rank,
+        "score": hit.score,
+        "scores": hit.scores,
+        "chunk_id": chunk.id,
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "source": chunk.source,
+        "heading_path": chunk.heading_path,
+        "start_char": chunk.start_char,
+        "end_char": chunk.end_char,
         "text": chunk.text,
     }
 
@@ -48,7 +55,8 @@ def finish_reason(answer: Answer, max_new_tokens: int) -> str:
 
 def usage_json(answer: Answer) -> dict[str, int]:
     return {
-        "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
         "total_tokens": answer.prompt_tokens + answer.completion_tokens,
     }
 
@@ -56,7 +64,9 @@ def usage_json(answer: Answer) -> dict[str, int]:
 def ragtune_json(answer: Answer) -> dict[str, Any]:
     """The extras: which arm answered, with what, how fast, from which passages."""
     return {
-        "arm": answer.arm, "model": answer.model, "timings": answer.timings,
+        "arm": answer.arm,
+        "model": answer.model,
+        "timings": answer.timings,
         "citations_inferred": bool(answer.meta.get("citations_inferred", False)),
         "hits": [hit_json(h) for h in answer.hits],
     }
@@ -73,23 +83,34 @@ def completion_body(
         "created": int(time.time()),
         "model": model,
         "system_fingerprint": f"ragtune-{answer.arm}",
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": answer.text, "citations": citations},
-            "finish_reason": finish_reason(answer, max_new_tokens),
-            "logprobs": None,
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text, "citations": citations},
+                "finish_reason": finish_reason(answer, max_new_tokens),
+                "logprobs": None,
+            }
+        ],
         "usage": usage_json(answer),
         "citations": citations,
         "ragtune": ragtune_json(answer),
     }
 
 
-def chunk_event(completion_id: str, model: str, created: int, delta: dict[str, Any],
-                finish: str | None = None, **extra: Any) -> str:
+def chunk_event(
+    completion_id: str,
+    model: str,
+    created: int,
+    delta: dict[str, Any],
+    finish: str | None = None,
+    **extra: Any,
+) -> str:
     """One server-sent event holding a ``chat.completion.chunk``."""
     body = {
-        "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
         **extra,
     }

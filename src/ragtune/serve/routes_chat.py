@@ -54,8 +54,13 @@ def list_models(request: Request) -> dict[str, Any]:
     return {
         "object": "list",
         "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "ragtune",
-             "arm": service.settings.aliases.get(name, name)}
+            {
+                "id": name,
+                "object": "model",
+                "created": 0,
+                "owned_by": "ragtune",
+                "arm": service.settings.aliases.get(name, name),
+            }
             for name in service.models()
         ],
     }
@@ -77,7 +82,9 @@ def generation_params(body: ChatCompletionRequest, default: GenerationParams) ->
 
 
 @router.post("/v1/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, request: Request) -> dict[str, Any] | StreamingResponse:
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request
+) -> dict[str, Any] | StreamingResponse:
     """Answer the last user message with the arm that ``model`` names; ``stream`` for SSE."""
     service = get_service(request)
     arm = service.resolve_model(body.model)
@@ -93,7 +100,12 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> dic
 
 
 async def _stream(
-    service: ServeService, arm: str, question: str, params: GenerationParams, model: str, include_usage: bool
+    service: ServeService,
+    arm: str,
+    question: str,
+    params: GenerationParams,
+    model: str,
+    include_usage: bool,
 ) -> StreamingResponse:
     items = iterate_in_threadpool(service.stream(arm, question, params))
     # The first item is awaited before the response starts, so a request that fails at
@@ -118,7 +130,11 @@ async def _stream(
             except Exception as exc:  # headers are sent: report in-band, as OpenAI does
                 logger.exception("stream failed")
                 api_error = from_ragtune_error(exc) if isinstance(exc, ConfigError) else None
-                message = api_error.message if api_error else "generation failed (details are in the server log)"
+                message = (
+                    api_error.message
+                    if api_error
+                    else "generation failed (details are in the server log)"
+                )
                 yield sse(error_body(message, "api_error", "stream_failed"))
                 yield sse("[DONE]")
                 return
@@ -126,15 +142,26 @@ async def _stream(
         finish = "stop"
         if answer is not None:
             finish = finish_reason(answer, params.max_new_tokens)
-            extra = {"citations": [citation_json(c, answer.hits) for c in answer.citations],
-                     "ragtune": ragtune_json(answer)}
+            extra = {
+                "citations": [citation_json(c, answer.hits) for c in answer.citations],
+                "ragtune": ragtune_json(answer),
+            }
         yield chunk_event(completion_id, model, created, {}, finish, **extra)
         if include_usage and answer is not None:
-            yield sse({"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                       "model": model, "choices": [], "usage": usage_json(answer)})
+            yield sse(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": usage_json(answer),
+                }
+            )
         yield sse("[DONE]")
 
     return StreamingResponse(
-        events(), media_type="text/event-stream",
+        events(),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -42,8 +42,15 @@ async def list_documents(request: Request) -> dict[str, Any]:
     return {
         "object": "list",
         "data": [
-            {"id": r.id, "object": "document", "title": r.title, "source": r.source,
-             "n_chunks": r.n_chunks, "hash": r.content_hash, "meta": r.meta}
+            {
+                "id": r.id,
+                "object": "document",
+                "title": r.title,
+                "source": r.source,
+                "n_chunks": r.n_chunks,
+                "hash": r.content_hash,
+                "meta": r.meta,
+            }
             for r in records
         ],
     }
@@ -87,9 +94,14 @@ async def upsert_documents(request: Request) -> dict[str, Any]:
         ]
     elif content_type == "multipart/form-data":
         uploads, doc_id = await read_multipart(request, service.max_upload_bytes)
-        documents = await run_in_threadpool(load_uploads, uploads, service.project.state_dir, doc_id)
+        documents = await run_in_threadpool(
+            load_uploads, uploads, service.project.state_dir, doc_id
+        )
     else:
-        raise ApiError(415, "send JSON (application/json) or files (multipart/form-data)",
-                       code="unsupported_media_type")
+        raise ApiError(
+            415,
+            "send JSON (application/json) or files (multipart/form-data)",
+            code="unsupported_media_type",
+        )
     report = await run_in_threadpool(service.project.upsert_documents, documents)
     return {"object": "ingest_report", "ids": [d.id for d in documents], **report.to_dict()}

@@ -1,8 +1,8 @@
 """Evaluation runs and the comparison report, as the experiment stage wrote them.
 
-    GET /v1/runs          the run files in .ragtune/runs/, newest first
-    GET /v1/runs/{id}     one run file's JSON (id = file name without .json)
-    GET /report           the newest report.html under .ragtune/runs/, or a friendly page
+GET /v1/runs          the run files in .ragtune/runs/, newest first
+GET /v1/runs/{id}     one run file's JSON (id = file name without .json)
+GET /report           the newest report.html under .ragtune/runs/, or a friendly page
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ async def runs(request: Request) -> dict[str, Any]:
     found = await run_in_threadpool(list_runs, project.runs_dir, project.root)
     return {
         "object": "list",
-        "data": [{"id": r.id, "object": "run", "bytes": r.bytes, "modified": r.modified} for r in found],
+        "data": [
+            {"id": r.id, "object": "run", "bytes": r.bytes, "modified": r.modified} for r in found
+        ],
     }
 
 
@@ -44,7 +46,12 @@ async def runs(request: Request) -> dict[str, Any]:
 async def run(run_id: str, request: Request) -> Response:
     """One run file, as written."""
     if not valid_run_id(run_id):
-        raise ApiError(400, f"run id {run_id!r} is not a plain file name", code="invalid_run_id", param="run_id")
+        raise ApiError(
+            400,
+            f"run id {run_id!r} is not a plain file name",
+            code="invalid_run_id",
+            param="run_id",
+        )
     project = get_service(request).project
     path = run_file(project.runs_dir, project.root, run_id)
     if path is None:
@@ -53,7 +60,9 @@ async def run(run_id: str, request: Request) -> Response:
     try:
         json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(409, f"run {run_id!r} is not valid JSON (being written?)", code="run_unreadable") from None
+        raise ApiError(
+            409, f"run {run_id!r} is not valid JSON (being written?)", code="run_unreadable"
+        ) from None
     return Response(data, media_type="application/json")
 
 
@@ -63,6 +72,12 @@ async def report(request: Request) -> HTMLResponse:
     project = get_service(request).project
     path = await run_in_threadpool(newest_report, project.runs_dir, project.root)
     if path is None:
-        relative = project.runs_dir.relative_to(project.root) if project.runs_dir.is_relative_to(project.root) else "runs"
-        return HTMLResponse(NO_REPORT_PAGE.format(runs_dir=html.escape(str(relative))), status_code=404)
+        relative = (
+            project.runs_dir.relative_to(project.root)
+            if project.runs_dir.is_relative_to(project.root)
+            else "runs"
+        )
+        return HTMLResponse(
+            NO_REPORT_PAGE.format(runs_dir=html.escape(str(relative))), status_code=404
+        )
     return HTMLResponse(await run_in_threadpool(path.read_text, "utf-8", "replace"))

@@ -35,4 +35,6 @@ def healthz(request: Request) -> dict[str, Any]:
 def metrics(request: Request) -> Response:
     """Prometheus text format: requests, latency, tokens, batch sizes."""
     body, content_type = get_service(request).metrics.render()
-    return Response(body, media_type=content_type.split(";")[0], headers={"Content-Type": content_type})
+    return Response(
+        body, media_type=content_type.split(";")[0], headers={"Content-Type": content_type}
+    )

@@ -53,7 +53,9 @@ class ChatMessageIn(BaseModel):
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+            return "\n".join(
+                str(p.get("text", "")) for p in self.content if p.get("type") == "text"
+            )
         return self.content or ""
 
 
@@ -79,7 +81,9 @@ class ChatCompletionRequest(BaseModel):
         for message in reversed(self.messages):
             if message.role == "user" and message.text().strip():
                 return message.text().strip()
-        raise ValueError("messages: no user message with text; the question is the last user message")
+        raise ValueError(
+            "messages: no user message with text; the question is the last user message"
+        )
 
     def include_usage(self) -> bool:
         return bool((self.stream_options or {}).get("include_usage"))

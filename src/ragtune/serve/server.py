@@ -35,8 +35,10 @@ def check_bind(host: str, api_key: str | None, allow_unauthenticated_writes: boo
             "Set RAGTUNE_API_KEY instead."
         )
     if not api_key and not is_loopback(host):
-        return [f"serving on {host} without RAGTUNE_API_KEY: anyone who can reach it can read the documents "
-                "and ask questions (writes stay refused)"]
+        return [
+            f"serving on {host} without RAGTUNE_API_KEY: anyone who can reach it can read the documents "
+            "and ask questions (writes stay refused)"
+        ]
     return []
 
 
@@ -50,8 +52,14 @@ def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
 class BackgroundServer:
     """A real uvicorn server in a daemon thread; ``url`` is ``http://127.0.0.1:<port>``."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
-                 startup_timeout_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        startup_timeout_s: float = 300.0,
+    ) -> None:
         import uvicorn
 
         self.app = app
@@ -60,7 +68,9 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port = int(self._socket.getsockname()[1])
-        config = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5, limit_concurrency=1000)
+        config = uvicorn.Config(
+            app, log_level=log_level, timeout_graceful_shutdown=5, limit_concurrency=1000
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="ragtune-uvicorn", daemon=True)
         self._startup_timeout_s = startup_timeout_s
@@ -83,7 +93,9 @@ class BackgroundServer:
             if self._failure is not None or not self._thread.is_alive():
                 raise RagtuneError(f"the server did not start: {self._failure!r}")
             if time.monotonic() > deadline:
-                raise RagtuneError(f"the server did not start within {self._startup_timeout_s:.0f} s")
+                raise RagtuneError(
+                    f"the server did not start within {self._startup_timeout_s:.0f} s"
+                )
             time.sleep(0.02)
         return self
 

@@ -41,7 +41,9 @@ BatchKey = tuple[str, "GenerationParams"]
 class ServeService:
     """The serving state of one project (see the module docstring)."""
 
-    def __init__(self, project: Project, metrics: Metrics | None = None, max_systems: int = 32) -> None:
+    def __init__(
+        self, project: Project, metrics: Metrics | None = None, max_systems: int = 32
+    ) -> None:
         self.project = project
         self.settings: ServeConfig = project.config.serve
         self.metrics = metrics or Metrics()
@@ -80,7 +82,9 @@ class ServeService:
         """The arms this project can serve now, then the configured aliases of those."""
         adapters = self.project.available_adapters()
         arms = [arm for arm in ARMS if ARM_ADAPTER[arm] is None or ARM_ADAPTER[arm] in adapters]
-        aliases = [name for name, arm in self.settings.aliases.items() if arm in arms and name not in arms]
+        aliases = [
+            name for name, arm in self.settings.aliases.items() if arm in arms and name not in arms
+        ]
         return arms + aliases
 
     def resolve_model(self, model: str) -> str:
@@ -127,7 +131,9 @@ class ServeService:
         if path is not None and hasattr(generator, "load_adapter"):
             generator.load_adapter(adapter, path)
 
-    async def answer(self, arm: str, question: str, params: GenerationParams | None = None) -> Answer:
+    async def answer(
+        self, arm: str, question: str, params: GenerationParams | None = None
+    ) -> Answer:
         """One question through the batch queue."""
         params = params or self.default_params()
         # Build (or fetch) the arm first, off the event loop: a missing index or adapter
@@ -135,7 +141,9 @@ class ServeService:
         await asyncio.to_thread(self.system, arm, params)
         return await self.queue.answer((arm, params), question)
 
-    def stream(self, arm: str, question: str, params: GenerationParams | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, arm: str, question: str, params: GenerationParams | None = None
+    ) -> Iterator[str | Answer]:
         """Text pieces as they are generated, then the ``Answer`` (blocking; run it in a thread).
 
         Retrieval arms stream token by token; a closed-book arm without a streaming form

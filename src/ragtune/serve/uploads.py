@@ -33,8 +33,20 @@ BINARY_EXTENSIONS = frozenset({".pdf", ".docx"})
 ALLOWED_EXTENSIONS = TEXT_EXTENSIONS | BINARY_EXTENSIONS
 MAX_FILES = 64
 # Signatures of binary formats that must not pass as text.
-_BINARY_MAGIC = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x7fELF", b"MZ",
-                 b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"Rar!", b"\xd0\xcf\x11\xe0")
+_BINARY_MAGIC = (
+    b"%PDF-",
+    b"PK\x03\x04",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\x7fELF",
+    b"MZ",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\xd0\xcf\x11\xe0",
+)
 
 
 @dataclass
@@ -59,13 +71,19 @@ def check_filename(filename: str | None) -> str:
     except ValueError as exc:
         raise ApiError(400, f"file name: {exc}", code="invalid_file_name") from None
     if "/" in name or name.startswith("."):
-        raise ApiError(400, f"file name {name!r} must be a plain name (no folders, not hidden)",
-                       code="invalid_file_name")
+        raise ApiError(
+            400,
+            f"file name {name!r} must be a plain name (no folders, not hidden)",
+            code="invalid_file_name",
+        )
     extension = Path(name).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
         allowed = ", ".join(sorted(ALLOWED_EXTENSIONS))
-        raise ApiError(415, f"{name}: unsupported file type {extension or '(none)'} (allowed: {allowed})",
-                       code="unsupported_file_type")
+        raise ApiError(
+            415,
+            f"{name}: unsupported file type {extension or '(none)'} (allowed: {allowed})",
+            code="unsupported_file_type",
+        )
     return name
 
 
@@ -88,7 +106,9 @@ def sniff_problem(upload: Upload) -> str | None:
                 names = set(archive.namelist())
         except zipfile.BadZipFile:
             return f"{name}: not a DOCX (damaged zip archive)"
-        return None if "word/document.xml" in names else f"{name}: not a DOCX (no word/document.xml)"
+        return (
+            None if "word/document.xml" in names else f"{name}: not a DOCX (no word/document.xml)"
+        )
     head = data[:8192]
     if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not _utf16(head)):
         return f"{name}: binary content, not {ext.lstrip('.')} text"
@@ -109,8 +129,11 @@ async def read_multipart(request: Request, max_bytes: int) -> tuple[list[Upload]
                 name = check_filename(value.filename)
                 data = await value.read(max_bytes + 1)
                 if len(data) > max_bytes:
-                    raise ApiError(413, f"{name}: larger than {max_bytes / 2**20:.1f} MB (serve.max_upload_mb)",
-                                   code="file_too_large")
+                    raise ApiError(
+                        413,
+                        f"{name}: larger than {max_bytes / 2**20:.1f} MB (serve.max_upload_mb)",
+                        code="file_too_large",
+                    )
                 upload = Upload(name, data)
                 problem = sniff_problem(upload)
                 if problem:
@@ -119,7 +142,9 @@ async def read_multipart(request: Request, max_bytes: int) -> tuple[list[Upload]
             elif field == "id" and value.strip():
                 doc_id = value.strip()
     if not uploads:
-        raise ApiError(400, "no file in the upload (send it in a form field named 'file')", code="no_file")
+        raise ApiError(
+            400, "no file in the upload (send it in a form field named 'file')", code="no_file"
+        )
     names = [u.filename for u in uploads]
     if len(set(names)) != len(names):
         raise ApiError(400, "two uploaded files have the same name", code="duplicate_file_name")
@@ -133,7 +158,9 @@ async def read_multipart(request: Request, max_bytes: int) -> tuple[list[Upload]
     return uploads, doc_id
 
 
-def load_uploads(uploads: list[Upload], state_dir: Path, doc_id: str | None = None) -> list[Document]:
+def load_uploads(
+    uploads: list[Upload], state_dir: Path, doc_id: str | None = None
+) -> list[Document]:
     """Load every upload into documents (ids are file names), or raise a 422 naming each problem."""
     scratch = state_dir / "uploads"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -154,7 +181,9 @@ def load_uploads(uploads: list[Upload], state_dir: Path, doc_id: str | None = No
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if problems:
-        raise ApiError(422, "nothing was written; " + "; ".join(problems[:20]), code="unreadable_document")
+        raise ApiError(
+            422, "nothing was written; " + "; ".join(problems[:20]), code="unreadable_document"
+        )
     if not documents:
         raise ApiError(422, "the upload holds no documents", code="unreadable_document")
     return documents
