@@ -140,9 +140,9 @@ def test_projection_and_break_even() -> None:
     assert round(cost.one_off, 4) == round(600 / 3600, 4) and round(cost.updates, 4) == round(
         6000 / 3600, 4
     )
-    even = break_even_updates(PROFILES["ft"], PROFILES["rag"], constraints(queries_per_day=0))
+    even = break_even_updates(PROFILES["ft"], PROFILES["rag"], constraints(queries_per_day=1000))
     assert even is not None
-    at_even = constraints(queries_per_day=0, updates_per_month=even)
+    at_even = constraints(queries_per_day=1000, updates_per_month=even)
     assert (
         abs(
             project_cost(PROFILES["ft"], at_even).total
@@ -199,3 +199,9 @@ def test_from_run_files() -> None:
     rec = recommend(eval_run, fresh, RecommendConfig())
     assert rec.arm == "rag" and rec.runs == {"eval": "r1", "freshness": "f1"}
     assert rec.to_dict()["costs"]["rag"]["total"] > 0
+
+
+def test_no_break_even_when_one_arm_is_dearer_in_every_way() -> None:
+    assert (
+        break_even_updates(PROFILES["ft"], PROFILES["rag"], constraints(queries_per_day=0)) is None
+    )
