@@ -46,11 +46,11 @@ def create_generator(config: Any, adapters: dict[str, str] | None = None) -> Gen
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):  # a builtin or C factory: pass everything
-        return factory(**values)  # type: ignore[no-any-return]
+        return factory(**values)
     parameters = signature.parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return factory(**values)  # type: ignore[no-any-return]
+        return factory(**values)
     if adapters and "adapters" not in parameters:
         raise ConfigError(f"llm.backend {config.backend!r} does not support adapters")
     kwargs = {k: v for k, v in values.items() if k in parameters}
-    return factory(**kwargs)  # type: ignore[no-any-return]
+    return factory(**kwargs)
