@@ -128,3 +128,22 @@ def test_lora_adapter_switches_per_request_without_reloading(random_lora: Path) 
     llm.load_adapter("again", random_lora)
     assert [g.text for g in llm.generate(convs(QUESTIONS), PARAMS, adapter="again")] == tuned
     assert llm.base_model is base_model and sorted(llm.adapters) == ["again", "random"]
+
+
+def test_a_missing_model_names_itself() -> None:
+    from ragtune.errors import BackendUnavailableError
+    from ragtune.llm.transformers import TransformersGenerator
+
+    with pytest.raises(BackendUnavailableError, match="no-such-org/no-such-model"):
+        TransformersGenerator("no-such-org/no-such-model", num_threads=THREADS)
+
+
+def test_dtype_names() -> None:
+    import torch
+
+    from ragtune.llm.transformers import pick_dtype
+
+    assert pick_dtype("float32", "cpu") is torch.float32
+    assert pick_dtype("auto", "cpu") in (torch.bfloat16, torch.float32)
+    with pytest.raises(ConfigError, match=r"llm\.dtype"):
+        pick_dtype("int3", "cpu")
