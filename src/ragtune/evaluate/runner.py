@@ -117,6 +117,7 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> dict[str
     probe = [{"latency": p} for p in result.probe_seconds]
     speed = summarize_speed(rows, probe, result.peak_rss_bytes, result.seconds)
     speed["cpu_seconds"] = result.cpu_seconds
+    speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
     return {"status": "ok", **summarize_accuracy(rows, samples, seed), "speed": speed}
 
 

@@ -1,0 +1,48 @@
+"""Reports rendered from run files only: a self-contained HTML page and Markdown.
+
+from ragtune.report import write_report
+paths = write_report(project.runs_dir, project.config.recommend)
+paths.html   # .ragtune/runs/report.html (inline SVG charts, no network)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ragtune.config import RecommendConfig
+    from ragtune.experiment.recommend import Recommendation
+
+
+@dataclass
+class ReportPaths:
+    html: Path
+    markdown: Path
+    recommendation: Recommendation | None = None
+
+
+def write_report(
+    runs_dir: Path,
+    constraints: RecommendConfig | None = None,
+    out_dir: Path | None = None,
+    eval_path: Path | None = None,
+    freshness_path: Path | None = None,
+) -> ReportPaths:
+    """Render the newest runs in ``runs_dir`` to ``report.html`` and ``report.md`` in ``out_dir``
+    (default: ``runs_dir``); returns their paths."""
+    from ragtune.report.html import render_html
+    from ragtune.report.markdown import render_markdown
+    from ragtune.report.model import load_report_data
+
+    data = load_report_data(runs_dir, constraints, eval_path, freshness_path)
+    out = out_dir or runs_dir
+    out.mkdir(parents=True, exist_ok=True)
+    html, markdown = out / "report.html", out / "report.md"
+    html.write_text(render_html(data), encoding="utf-8")
+    markdown.write_text(render_markdown(data), encoding="utf-8")
+    return ReportPaths(html, markdown, data.recommendation)
+
+
+__all__ = ["ReportPaths", "write_report"]

@@ -1,0 +1,116 @@
+"""What a report shows, read from run files only: the same view model feeds HTML and Markdown.
+
+data = load_report_data(project.runs_dir, constraints)
+data.eval_run.run_id, data.recommendation.arm, data.examples[0]["answers"]["rag"]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragtune.errors import DataError
+from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.evaluate.records import RunFile, latest_run, load_run
+
+if TYPE_CHECKING:
+    from ragtune.config import RecommendConfig
+    from ragtune.experiment.recommend import Recommendation
+
+ARM_ORDER = ("base", "rag", "ft", "ft+rag", "raft")
+
+
+@dataclass
+class ReportData:
+    """The runs a report is rendered from, the recommendation, and chosen examples."""
+
+    eval_run: RunFile
+    freshness_run: RunFile | None = None
+    recommendation: Recommendation | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    metric: str = PRIMARY_METRIC
+
+    @property
+    def arms(self) -> list[str]:
+        """Arms that ran, in the canonical order."""
+        ok = self.eval_run.ok_arms
+        return [a for a in ARM_ORDER if a in ok] + [a for a in ok if a not in ARM_ORDER]
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        return {
+            a: s.get("reason", "") for a, s in self.eval_run.arms.items() if s.get("status") != "ok"
+        }
+
+    def accuracy(self, arm: str, metric: str | None = None) -> dict[str, Any] | None:
+        return self.eval_run.arms[arm]["accuracy"].get(metric or self.metric)
+
+
+def pick_examples(
+    run: RunFile, arms: list[str], limit: int = 8, metric: str = PRIMARY_METRIC
+) -> list[dict[str, Any]]:
+    """Questions the arms disagree on, spread over the patterns of right/wrong (e.g. only
+    rag right; rag and ft right), then a question every arm missed."""
+    by_question: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for record in run.records:
+        if record["arm"] in arms:
+            by_question[record["qid"]][record["arm"]] = record
+    patterns: dict[tuple[bool, ...], list[str]] = defaultdict(list)
+    for qid, answers in by_question.items():
+        if len(answers) == len(arms):
+            patterns[tuple(bool(answers[a]["scores"].get(metric)) for a in arms)].append(qid)
+    mixed = sorted((p for p in patterns if any(p) and not all(p)), key=lambda p: -len(patterns[p]))
+    chosen: list[str] = []
+    while len(chosen) < limit and any(patterns[p] for p in mixed):
+        for pattern in mixed:
+            if patterns[pattern] and len(chosen) < limit:
+                chosen.append(patterns[pattern].pop(0))
+    none_right = patterns.get(tuple(False for _ in arms), [])
+    if none_right and len(chosen) < limit + 1:
+        chosen.append(none_right[0])
+    out = []
+    for qid in chosen:
+        answers = by_question[qid]
+        first = next(iter(answers.values()))
+        out.append(
+            {
+                "qid": qid,
+                "question": first["question"],
+                "gold": first["answers"],
+                "split": first.get("split", ""),
+                "answers": {
+                    a: {
+                        "text": answers[a]["prediction"],
+                        "correct": bool(answers[a]["scores"].get(metric)),
+                        "cited": answers[a].get("cited", []),
+                    }
+                    for a in arms
+                },
+            }
+        )
+    return out
+
+
+def load_report_data(
+    runs_dir: Path,
+    constraints: RecommendConfig | None = None,
+    eval_path: Path | None = None,
+    freshness_path: Path | None = None,
+) -> ReportData:
+    """The newest eval and freshness runs in ``runs_dir`` (or the given files), the
+    recommendation under ``constraints`` and examples."""
+    eval_run = load_run(eval_path) if eval_path else latest_run(runs_dir, "eval")
+    if eval_run is None:
+        raise DataError(f"no evaluation runs in {runs_dir}; run: ragtune eval")
+    freshness_run = (
+        load_run(freshness_path) if freshness_path else latest_run(runs_dir, "freshness")
+    )
+    data = ReportData(eval_run, freshness_run)
+    if constraints is not None and eval_run.ok_arms:
+        from ragtune.experiment.recommend import recommend
+
+        data.recommendation = recommend(eval_run, freshness_run, constraints)
+    data.examples = pick_examples(eval_run, data.arms)
+    return data

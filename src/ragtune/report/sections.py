@@ -1,0 +1,382 @@
+"""The HTML report's sections, each a function of the :class:`ReportData` view model."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from ragtune.report.model import ReportData
+from ragtune.report.plots import (
+    IntervalRow,
+    Point,
+    arm_color,
+    box_plot,
+    grouped_bars,
+    interval_chart,
+    scatter,
+)
+
+PHASE_LABELS = {
+    "before": "before the update",
+    "updated": "after re-indexing",
+    "retrained": "after retraining",
+}
+PHASE_COLORS = {"before": "#b8c0cc", "updated": "#2f6fdb", "retrained": "#1c9a6c"}
+SPLIT_LABELS = {
+    "unseen_phrasing": "trained facts, new wording",
+    "unseen_fact": "facts never trained on",
+}
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def signed(value: float) -> str:
+    """``+12%`` / ``-3%`` / ``+0%`` (never ``-0%``)."""
+    points = round(value * 100)
+    return f"{points:+d}%" if points else "+0%"
+
+
+def ci_cell(interval: dict[str, Any] | None, percent: bool = True) -> str:
+    if not interval:
+        return "<td class='num muted'>–</td>"
+    fmt = pct if percent else (lambda v: f"{v:.2f}")
+    return (
+        f"<td class='num'>{fmt(interval['mean'])} <span class='ci'>[{fmt(interval['low'])}, "
+        f"{fmt(interval['high'])}]</span></td>"
+    )
+
+
+def arm_label(arm: str) -> str:
+    return f"<span class='swatch' style='background:{arm_color(arm)}'></span>{escape(arm)}"
+
+
+def figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
+
+
+def recommendation(data: ReportData) -> str:
+    rec = data.recommendation
+    if rec is None:
+        return ""
+    pick = (
+        f"Use <span class='arm'>{escape(rec.arm)}</span>"
+        if rec.arm
+        else "No arm meets the constraints"
+    )
+    items = "".join(f"<li>{escape(s)}</li>" for s in rec.explanation)
+    changes = "".join(f"<li>{escape(s)}</li>" for s in rec.what_would_change[:6])
+    c = rec.constraints
+    constraints = (
+        f"Constraints: {c['updates_per_month']:g} updates/month · {c['queries_per_day']:,.0f} queries/day · "
+        f"latency budget {c['latency_budget_ms']:,.0f} ms · accuracy floor {c['accuracy_floor']:.0%} · "
+        f"{c['horizon_months']:g}-month horizon · ${c['price_per_hour']:g}/machine-hour "
+        "(change them with <code>ragtune recommend --updates-per-month …</code> or the "
+        "<code>[recommend]</code> config section)."
+    )
+    more = (
+        f"<div class='changes'><b>What would change the answer</b><ul>{changes}</ul></div>"
+        if changes
+        else ""
+    )
+    return (
+        f"<section id='recommendation' class='rec'><p class='pick'>{pick}</p><ul>{items}</ul>{more}"
+        f"<div class='constraints'>{constraints}</div></section>"
+    )
+
+
+def accuracy(data: ReportData) -> str:
+    run = data.eval_run
+    rows = []
+    for arm in data.arms:
+        a = data.accuracy(arm)
+        if a:
+            rows.append(IntervalRow(arm, a["mean"], a["low"], a["high"]))
+    n = run.data.get("questions", {}).get("n_questions", "?")
+    chart = figure(
+        interval_chart(rows, title="answer accuracy per arm"),
+        f"Share of {n} held-out questions whose answer contains an accepted answer "
+        "(after SQuAD + number normalization), with 95% bootstrap intervals.",
+    )
+    splits = sorted({s for arm in data.arms for s in run.arms[arm].get("by_split", {})})
+    metrics = ["contains", "exact_match", "f1"] + [
+        m for m in ("semantic", "judge") if any(m in run.arms[a]["accuracy"] for a in data.arms)
+    ]
+    head = "".join(f"<th class='num'>{escape(m)}</th>" for m in metrics)
+    head += "".join(f"<th class='num'>{escape(SPLIT_LABELS.get(s, s))}</th>" for s in splits)
+    body = ""
+    for arm in data.arms:
+        summary = run.arms[arm]
+        cells = "".join(ci_cell(summary["accuracy"].get(m), m != "semantic") for m in metrics)
+        cells += "".join(
+            ci_cell(summary.get("by_split", {}).get(s, {}).get(data.metric)) for s in splits
+        )
+        body += f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}</tr>"
+    table = f"<table><tr><th>arm</th>{head}</tr>{body}</table>"
+    return (
+        f"<section id='accuracy'><h2>Accuracy</h2><p class='lead'>Every arm answered the same questions. "
+        f"Split columns show containment on each held-out split.</p>{chart}{table}{differences(data)}</section>"
+    )
+
+
+def differences(data: ReportData) -> str:
+    """One row per pair of arms (the better first), one column per question set."""
+    rows = [c for c in data.eval_run.comparisons if c.get("metric") == data.metric]
+    if not rows:
+        return ""
+    splits = list(dict.fromkeys(c["split"] for c in rows))
+    pivot: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    overall = {(c["a"], c["b"]): c["mean"] for c in rows if c["split"] == "all"}
+    for c in rows:
+        flip = overall.get((c["a"], c["b"]), c["mean"]) < 0
+        key = (c["b"], c["a"]) if flip else (c["a"], c["b"])
+        mean, low, high = (
+            (-c["mean"], -c["high"], -c["low"]) if flip else (c["mean"], c["low"], c["high"])
+        )
+        pivot.setdefault(key, {})[c["split"]] = {
+            "mean": mean,
+            "low": low,
+            "high": high,
+            "called": c["called"],
+        }
+    order = sorted(pivot, key=lambda k: -abs(pivot[k].get("all", {"mean": 0})["mean"]))
+    body = ""
+    for a, b in order:
+        cells = ""
+        for split in splits:
+            d = pivot[(a, b)].get(split)
+            if d is None:
+                cells += "<td class='num muted'>–</td>"
+                continue
+            gap = signed(d["mean"])
+            gap = f"<b>{gap}</b>" if d["called"] else f"<span class='muted'>{gap}</span>"
+            cells += f"<td class='num'>{gap} <span class='ci'>[{signed(d['low'])}, {signed(d['high'])}]</span></td>"
+        body += f"<tr><td class='arm'>{arm_label(a)} − {arm_label(b)}</td>{cells}</tr>"
+    head = "".join(
+        f"<th class='num'>{escape('all questions' if s == 'all' else SPLIT_LABELS.get(s, s))}</th>"
+        for s in splits
+    )
+    return (
+        "<h3>Differences between arms</h3><p class='lead'>Paired bootstrap over the same questions. "
+        "<b>Bold</b>: called, the 95% interval excludes 0; grey: cannot be told apart on these questions.</p>"
+        f"<div class='scroll'><table><tr><th>difference</th>{head}</tr>{body}</table></div>"
+    )
+
+
+def cost(data: ReportData) -> str:
+    run, rec = data.eval_run, data.recommendation
+    points = []
+    for arm in data.arms:
+        a = data.accuracy(arm) or {"mean": 0, "low": 0, "high": 0}
+        x = rec.costs[arm]["total"] if rec else run.arms[arm]["speed"]["amortized_ms"]["mean"]
+        points.append(Point(arm, max(x, 1e-6), a["mean"], a["low"], a["high"]))
+    label = (
+        f"projected cost over {rec.constraints['horizon_months']:g} months ($, log scale)"
+        if rec
+        else "compute per question (ms, log scale)"
+    )
+    chart = figure(
+        scatter(points, x_label=label, log_x=True),
+        "Up and to the left is better. Cost counts one-off work (index, synthesis, training), "
+        "re-indexing or retraining at every update, and compute per query, all measured.",
+    )
+    body = ""
+    for arm in data.arms:
+        speed = run.arms[arm]["speed"]
+        single = (speed.get("single_latency_ms") or {}).get("total") or {}
+        batched = speed["latency_ms"]
+        profile = rec.profiles.get(arm, {}) if rec else {}
+        rss = speed.get("peak_rss_bytes") or 0
+        costs = rec.costs.get(arm, {}) if rec else {}
+        body += (
+            f"<tr><td class='arm'>{arm_label(arm)}</td><td class='num'>{single.get('p50', 0):,.0f} / {single.get('p95', 0):,.0f}</td>"
+            f"<td class='num'>{batched['retrieve']['p50']:,.0f} / {batched['generate']['p50']:,.0f}</td>"
+            f"<td class='num'>{speed['amortized_ms']['mean']:,.0f}</td>"
+            f"<td class='num'>{speed['prompt_tokens']:,.0f} / {speed['completion_tokens']:,.0f}</td>"
+            f"<td class='num'>{speed.get('tokens_per_s') or 0:,.1f}</td><td class='num'>{rss / 2**20:,.0f}</td>"
+            f"<td class='num'>{profile.get('one_off_s', 0):,.0f} / {profile.get('per_update_s', 0):,.0f}</td>"
+            f"<td class='num'>{'$' + format(costs['total'], ',.2f') if costs else '–'}</td></tr>"
+        )
+    table = (
+        "<div class='scroll'><table class='compact'><tr><th>arm</th><th class='num'>latency p50 / p95<br>(ms, one query)</th>"
+        "<th class='num'>retrieve / generate<br>p50 (ms, batched)</th><th class='num'>compute /<br>query (ms)</th>"
+        "<th class='num'>prompt / completion<br>tokens</th><th class='num'>tokens/s</th><th class='num'>peak RSS<br>(MB)</th>"
+        "<th class='num'>one-off / per<br>update (s)</th><th class='num'>projected cost</th></tr>"
+        f"{body}</table></div>"
+    )
+    one_off = _one_off_line(run.costs)
+    return (
+        f"<section id='cost'><h2>Accuracy vs cost</h2>{chart}{table}<p class='lead'>{one_off}</p>"
+        f"{latency(data)}</section>"
+    )
+
+
+def _one_off_line(costs: dict[str, Any]) -> str:
+    parts = []
+    index = costs.get("index") or {}
+    if index.get("seconds") is not None:
+        parts.append(
+            f"index build {index['seconds']:,.1f} s for {index.get('chunks') or 0:,} chunks "
+            f"({(index.get('bytes') or 0) / 2**20:,.1f} MB on disk)"
+        )
+    synth = costs.get("synth") or {}
+    if synth.get("seconds") is not None:
+        parts.append(f"synthesis {synth['seconds']:,.1f} s")
+    for mode, t in (costs.get("train") or {}).items():
+        parts.append(
+            f"training {mode!r} {t.get('train_seconds') or 0:,.0f} s ({t.get('steps') or 0} steps, "
+            f"{t.get('tokens_seen') or 0:,} tokens, peak {t.get('peak_rss_mb') or 0:,.0f} MB)"
+        )
+    return "One-off costs measured: " + "; ".join(escape(p) for p in parts) + "." if parts else ""
+
+
+def latency(data: ReportData) -> str:
+    run = data.eval_run
+    series, markers, single = {}, {}, True
+    for arm in data.arms:
+        speed = run.arms[arm]["speed"]
+        samples = speed.get("single_latency_s") or []
+        if not samples:
+            single = False
+            samples = [r["latency"]["total"] for r in run.arm_records(arm)]
+        series[arm] = [s * 1000 for s in samples]
+        markers[arm] = {"compute per question (batched)": speed["amortized_ms"]["mean"]}
+    how = (
+        "answering one question at a time" if single else "as experienced inside evaluation batches"
+    )
+    chart = box_plot(series, title="latency per question")
+    return "<h3>Latency distribution</h3>" + figure(
+        chart,
+        f"Latency per question {how} (box: quartiles, whiskers: "
+        "5th–95th percentile). ▲ marks the compute per question when answering in batches.",
+    )
+
+
+def freshness(data: ReportData) -> str:
+    run = data.freshness_run
+    if run is None:
+        return (
+            "<section id='freshness'><h2>Freshness</h2><p class='lead'>No freshness run yet: "
+            "<code>ragtune freshness --update NEW_DOCS</code> measures who answers with the new facts.</p></section>"
+        )
+    arms = [a for a in data.arms if run.arms.get(a, {}).get("status") == "ok"] or [
+        a for a, s in run.arms.items() if s.get("status") == "ok"
+    ]
+    phases = run.freshness.get("phases", [])
+    new_groups = {
+        a: {
+            PHASE_LABELS[p]: run.arms[a]["phases"].get(p, {}).get("changed_new", {}).get("mean")
+            for p in phases
+        }
+        for a in arms
+    }
+    old_groups = {
+        a: {
+            PHASE_LABELS[p]: run.arms[a]["phases"].get(p, {}).get("changed_old", {}).get("mean")
+            for p in phases
+        }
+        for a in arms
+    }
+    colors = {PHASE_LABELS[p]: PHASE_COLORS[p] for p in phases}
+    charts = figure(
+        grouped_bars(new_groups, colors, title="new answers on changed facts"),
+        f"Share of {run.data.get('n_changed')} questions about changed facts answered with the NEW value.",
+    ) + figure(
+        grouped_bars(old_groups, colors, title="old answers on changed facts"),
+        "Share answered with the OLD (now wrong) value: a stale arm is high here after the update.",
+    )
+    body = ""
+    for arm in arms:
+        s = run.arms[arm]
+        cells = "".join(
+            f"<td class='num'>{pct(s['phases'][p]['changed_new']['mean'])} / {pct(s['phases'][p]['changed_old']['mean'])}</td>"
+            if p in s["phases"]
+            else "<td class='num muted'>–</td>"
+            for p in phases
+        )
+        final = s["phases"][s["final_phase"]]
+        ttf = s["time_to_fresh"]
+        seconds = (
+            "never"
+            if ttf["seconds"] is None and arm == "base"
+            else ("–" if ttf["seconds"] is None else f"{ttf['seconds']:,.1f} s")
+        )
+        body += (
+            f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}<td class='num'>{pct(final['unchanged']['mean'])}</td>"
+            f"<td class='state'><span class='tag {s['after_update']}'>{s['after_update']}</span> → "
+            f"<span class='tag {s['final']}'>{s['final']}</span></td>"
+            f"<td class='num'>{seconds}</td><td class='muted'>{escape(ttf['how'])}</td></tr>"
+        )
+    head = "".join(f"<th class='num'>{PHASE_LABELS[p]}<br>new / old</th>" for p in phases)
+    ingest = run.freshness.get("ingest", {})
+    lead = (
+        f"The documents were updated ({ingest.get('added', 0)} added, {ingest.get('updated', 0)} changed, "
+        f"{ingest.get('deleted', 0)} deleted; re-indexed in {ingest.get('seconds', 0):,.1f} s). "
+        "Every arm was then asked about the facts that changed."
+    )
+    notes = "".join(f"<li>{escape(n)}</li>" for n in run.notes)
+    table = (
+        f"<table><tr><th>arm</th>{head}<th class='num'>unchanged facts</th><th>state</th>"
+        f"<th class='num'>time to fresh</th><th>how</th></tr>{body}</table>"
+    )
+    return (
+        f"<section id='freshness'><h2>Freshness</h2><p class='lead'>{escape(lead)}</p>{charts}{table}"
+        f"{'<ul class=notes>' + notes + '</ul>' if notes else ''}</section>"
+    )
+
+
+def retrieval(data: ReportData) -> str:
+    run = data.eval_run
+    arms = [a for a in data.arms if run.arms[a].get("retrieval")]
+    if not arms:
+        return ""
+    names = list(dict.fromkeys(n for a in arms for n in run.arms[a]["retrieval"]))
+    head = "".join(f"<th class='num'>{escape(n)}</th>" for n in names)
+    body = ""
+    for arm in arms:
+        s = run.arms[arm]
+        cells = "".join(ci_cell(s["retrieval"].get(n)) for n in names)
+        body += (
+            f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}{ci_cell(s.get('groundedness'))}"
+            f"<td class='num'>{pct(s.get('citation_rate'))}</td></tr>"
+        )
+    return (
+        "<section id='retrieval'><h2>Retrieval and groundedness</h2><p class='lead'>Against the documents that "
+        "state each answer; <code>answer@k</code>: a retrieved passage states the answer. Groundedness: share of "
+        "answers whose cited passages state the accepted answer.</p>"
+        f"<table><tr><th>arm</th>{head}<th class='num'>grounded</th><th class='num'>cites</th></tr>{body}</table></section>"
+    )
+
+
+def examples(data: ReportData) -> str:
+    if not data.examples:
+        return ""
+    cards = ""
+    for ex in data.examples:
+        answers = ""
+        for arm, answer in ex["answers"].items():
+            cited = "".join(
+                f"<div>[{c['marker']}] <b>{escape(c['doc_id'])}</b>: {escape(c.get('snippet', ''))}</div>"
+                for c in answer["cited"]
+            )
+            details = (
+                f"<details><summary>{len(answer['cited'])} citation(s)</summary>{cited}</details>"
+                if cited
+                else ""
+            )
+            mark = "✓" if answer["correct"] else "✗"
+            answers += (
+                f"<div class='answer {'right' if answer['correct'] else 'wrong'}'><div class='who'>{mark} "
+                f"{arm_label(arm)}</div>{escape(answer['text']) or '<i>(empty)</i>'}{details}</div>"
+            )
+        split = SPLIT_LABELS.get(ex["split"], ex["split"])
+        cards += (
+            f"<div class='example'><div class='q'>{escape(ex['question'])}</div><div class='gold'>accepted: "
+            f"{escape(' | '.join(ex['gold']))}{' · ' + escape(split) if split else ''}</div>"
+            f"<div class='answers'>{answers}</div></div>"
+        )
+    return (
+        f"<section id='examples'><h2>Examples</h2><p class='lead'>Questions the arms disagree on, side by side "
+        f"(✓ contains an accepted answer).</p><div class='examples'>{cards}</div></section>"
+    )
