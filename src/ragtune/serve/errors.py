@@ -139,7 +139,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"no route {request.method} {request.url.path}"
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        return error_response(ApiError(exc.status_code, message, code=code, headers=exc.headers))
+        return error_response(
+            ApiError(
+                exc.status_code,
+                message,
+                code=code,
+                headers=dict(exc.headers) if exc.headers else None,
+            )
+        )
 
     @app.exception_handler(QueueFullError)
     async def _queue_full(request: Request, exc: QueueFullError) -> JSONResponse:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,7 +91,7 @@ class MetricsMiddleware:
             )
 
 
-def _route_label(scope: dict[str, Any]) -> str:
+def _route_label(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     if isinstance(path, str):

@@ -19,7 +19,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ragtune.config import ServeConfig
 from ragtune.serve.batching import BatchQueue
@@ -169,11 +169,11 @@ class ServeService:
         return GenerationParams(max_new_tokens=llm.max_new_tokens, temperature=llm.temperature)
 
     def _answer_batch(self, key: Hashable, questions: Sequence[str]) -> list[Answer]:
-        arm, params = key  # type: ignore[misc]
+        arm, params = cast(BatchKey, key)
         answers = self.system(arm, params).answer_batch(questions)
         for answer in answers:
             self.metrics.observe_answer(arm, answer.prompt_tokens, answer.completion_tokens)
         return answers
 
     def _on_batch(self, key: Hashable, size: int, seconds: float) -> None:
-        self.metrics.observe_batch(key[0], size, seconds)  # type: ignore[index]
+        self.metrics.observe_batch(cast(BatchKey, key)[0], size, seconds)
