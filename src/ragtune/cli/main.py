@@ -21,6 +21,8 @@ from ragtune.cli.common import (
 )
 from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
+from ragtune.cli.eval import eval_command, freshness_command
+from ragtune.cli.report import recommend_command, report_command
 from ragtune.cli.serve import serve
 from ragtune.errors import RagtuneError
 
@@ -36,6 +38,10 @@ app.add_typer(index_app, name="index")
 app.command("demo-corpus")(demo_corpus)
 app.command()(ask)
 app.command()(demo)
+app.command("eval")(eval_command)
+app.command("freshness")(freshness_command)
+app.command("recommend")(recommend_command)
+app.command("report")(report_command)
 app.command()(serve)
 
 

@@ -1,0 +1,211 @@
+"""``ragtune eval`` and ``ragtune freshness``: thin layers over ``ragtune.experiment``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ragtune.cli.common import (
+    JsonOption,
+    ProjectOption,
+    SetOption,
+    console,
+    open_project,
+    print_json,
+)
+
+ArmOption = typer.Option(
+    None,
+    "--arm",
+    "-a",
+    help="Arm to run (repeatable or comma-separated): base, rag, ft, ft+rag, raft. Default: eval.arms.",
+)
+
+
+def _arms(values: list[str] | None) -> list[str] | None:
+    arms = [a.strip() for v in values or [] for a in v.split(",") if a.strip()]
+    return arms or None
+
+
+def _ci(interval: dict[str, Any] | None) -> str:
+    if not interval:
+        return "–"
+    return f"{interval['mean']:.0%} [{interval['low']:.0%}, {interval['high']:.0%}]"
+
+
+def print_eval(run: Any, path: Path | None) -> None:
+    table = Table(title=f"{run.data['questions']['n_questions']} questions · run {run.run_id}")
+    for column in (
+        "arm",
+        "contains (95% CI)",
+        "exact match",
+        "F1",
+        "recall@k",
+        "grounded",
+        "latency p50/p95 ms",
+    ):
+        table.add_column(column, justify="left" if column == "arm" else "right")
+    for arm, summary in run.arms.items():
+        if summary.get("status") != "ok":
+            table.add_row(arm, f"[dim]skipped: {summary['reason'][:60]}[/]", "", "", "", "", "")
+            continue
+        accuracy, retrieval = summary["accuracy"], summary.get("retrieval") or {}
+        recall = next((v for k, v in retrieval.items() if k.startswith("recall@")), None)
+        speed = summary["speed"]
+        latency = (speed.get("single_latency_ms") or speed["latency_ms"])["total"]
+        table.add_row(
+            arm,
+            _ci(accuracy.get("contains")),
+            _ci(accuracy.get("exact_match")),
+            _ci(accuracy.get("f1")),
+            _ci(recall),
+            _ci(summary.get("groundedness")),
+            f"{latency['p50']:,.0f} / {latency['p95']:,.0f}",
+        )
+    console.print(table)
+    for c in run.comparisons:
+        if c["called"] and c["split"] == "all":
+            console.print(
+                f"  {c['a']} vs {c['b']}: {c['mean']:+.0%} [{c['low']:+.0%}, {c['high']:+.0%}] (called)"
+            )
+    for note in run.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if path is not None:
+        console.print(
+            f"Run file: {path}\nNext: [bold]ragtune report[/] or [bold]ragtune recommend[/]"
+        )
+
+
+def eval_command(
+    arm: list[str] = ArmOption,
+    qa: Path = typer.Option(
+        None, "--qa", help="Your own questions: JSONL or CSV (question, answer(s), doc_ids)."
+    ),
+    max_questions: int = typer.Option(
+        None, "--max-questions", "-n", help="At most this many (stratified) questions."
+    ),
+    seeds: int = typer.Option(
+        None, "--seeds", help="Repeat fine-tuned arms over N training seeds (eval.seeds)."
+    ),
+    project: Path = ProjectOption,
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Run arms on the same held-out questions: accuracy with 95% intervals, retrieval, groundedness, latency, cost."""
+    from ragtune.experiment.compare import compare
+    from ragtune.progress import RichProgress
+
+    proj = open_project(project, overrides)
+    with RichProgress(enabled=None if not json_output else False) as progress:
+        run, path = compare(
+            proj,
+            _arms(arm),
+            qa_path=qa,
+            max_questions=max_questions,
+            seeds=seeds,
+            progress=progress,
+        )
+    if json_output:
+        print_json(
+            {
+                "run_file": path,
+                "run_id": run.run_id,
+                "arms": run.arms,
+                "comparisons": run.comparisons,
+            }
+        )
+    else:
+        print_eval(run, path)
+
+
+def freshness_command(
+    update: Path = typer.Option(
+        ...,
+        "--update",
+        help="The new version of the documents (a folder; a demo corpus folder works).",
+    ),
+    changes: Path = typer.Option(
+        None,
+        "--changes",
+        help="Changes file (JSONL: question, old_answers, new_answers); default: UPDATE/changes.jsonl.",
+    ),
+    no_retrain: bool = typer.Option(
+        False,
+        "--no-retrain",
+        help="Do not re-synthesize and retrain: report fine-tuned arms as stale.",
+    ),
+    skip_before: bool = typer.Option(
+        False, "--skip-before", help="Do not measure the arms before applying the update."
+    ),
+    arm: list[str] = ArmOption,
+    max_questions: int = typer.Option(
+        None,
+        "--max-questions",
+        "-n",
+        help="At most this many changed and unchanged questions each.",
+    ),
+    project: Path = ProjectOption,
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
+) -> None:
+    """Apply a document update and measure who answers with the new facts, and the time to become fresh."""
+    from ragtune.experiment.freshness import run_freshness
+    from ragtune.progress import RichProgress
+
+    proj = open_project(project, overrides)
+    with RichProgress(enabled=None if not json_output else False) as progress:
+        run, path = run_freshness(
+            proj,
+            update,
+            _arms(arm),
+            changes=changes,
+            retrain_arms=not no_retrain,
+            measure_before=not skip_before,
+            limit=max_questions,
+            progress=progress,
+        )
+    if json_output:
+        print_json(
+            {"run_file": path, "run_id": run.run_id, "arms": run.arms, "freshness": run.freshness}
+        )
+        return
+    print_freshness(run, path)
+
+
+def print_freshness(run: Any, path: Path | None) -> None:
+    phases = run.freshness.get("phases", [])
+    table = Table(
+        title=f"Freshness: {run.data['n_changed']} changed, {run.data['n_unchanged']} unchanged facts"
+    )
+    table.add_column("arm")
+    for phase in phases:
+        table.add_column(f"{phase}: new / old", justify="right")
+    for column in ("unchanged", "state", "time to fresh"):
+        table.add_column(column, justify="right")
+    for arm, s in run.arms.items():
+        if s.get("status") != "ok":
+            table.add_row(arm, *([""] * len(phases)), "", "[dim]skipped[/]", "")
+            continue
+        cells = [
+            f"{s['phases'][p]['changed_new']['mean']:.0%} / {s['phases'][p]['changed_old']['mean']:.0%}"
+            if p in s["phases"]
+            else "–"
+            for p in phases
+        ]
+        ttf = s["time_to_fresh"]
+        final = s["phases"][s["final_phase"]]
+        table.add_row(
+            arm,
+            *cells,
+            f"{final['unchanged']['mean']:.0%}",
+            f"{s['after_update']} → {s['final']}",
+            "–" if ttf["seconds"] is None else f"{ttf['seconds']:,.1f} s ({ttf['how']})",
+        )
+    console.print(table)
+    for note in run.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    if path is not None:
+        console.print(f"Run file: {path}")

@@ -1,0 +1,97 @@
+"""The side-by-side run, with training-seed repeats for the fine-tuned arms.
+
+A bootstrap interval covers question sampling, not training noise; ``seeds > 1``
+retrains the adapters with other seeds, re-evaluates the fine-tuned arms on the same
+questions, and records the spread (``run.arms["ft"]["seeds"]``). The project's own
+adapters are restored afterwards::
+
+    run, path = compare(project, arms=["base", "rag", "ft"], seeds=3)
+    run.arms["ft"]["seeds"]   # {"seeds": [0, 1, 2], "values": [...], "mean": .., "std": ..}
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ragtune.evaluate.aggregate import seed_spread
+from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.evaluate.records import RunFile, write_run
+from ragtune.evaluate.runner import evaluate
+from ragtune.experiment.refresh import (
+    ARM_MODES,
+    modes_for,
+    reload_generator,
+    train_adapter,
+    training_available,
+)
+from ragtune.progress import Progress
+
+if TYPE_CHECKING:
+    from ragtune.project import Project
+
+
+def compare(
+    project: Project,
+    arms: Sequence[str] | None = None,
+    qa_path: Path | str | None = None,
+    max_questions: int | None = None,
+    seeds: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[RunFile, Path | None]:
+    """``evaluate`` every arm; with ``seeds > 1`` also the spread of fine-tuned arms over training seeds."""
+    progress = progress or Progress()
+    seeds = seeds or project.config.eval.seeds
+    run, path = evaluate(
+        project, arms, qa_path=qa_path, max_questions=max_questions, progress=progress
+    )
+    if seeds <= 1:
+        return run, path
+    tuned = [a for a in run.ok_arms if a in ARM_MODES]
+    reason = (
+        training_available()
+        if tuned
+        else "no fine-tuned arm ran, so there is no training to repeat"
+    )
+    if reason:
+        run.notes.append(f"--seeds {seeds} not applied: {reason}")
+        return run, write_run(project.runs_dir, run)
+    base_seed = project.config.tune.seed
+    values: dict[str, dict[int, float]] = {
+        a: {base_seed: run.arms[a]["accuracy"][PRIMARY_METRIC]["mean"]} for a in tuned
+    }
+    modes = modes_for(tuned)
+    with tempfile.TemporaryDirectory(prefix="ragtune-adapters-") as backup:
+        for mode in modes:
+            shutil.copytree(project.adapters_dir / mode, Path(backup) / mode)
+        try:
+            for offset in range(1, seeds):
+                seed = base_seed + offset
+                for mode in modes:
+                    progress.log(f"Seed {seed}: retraining {mode!r}")
+                    train_adapter(project, mode, progress, seed=seed)
+                reload_generator(project)
+                repeat, _ = evaluate(
+                    project,
+                    tuned,
+                    qa_path=qa_path,
+                    max_questions=max_questions,
+                    progress=progress,
+                    write=False,
+                )
+                for arm in tuned:
+                    values[arm][seed] = repeat.arms[arm]["accuracy"][PRIMARY_METRIC]["mean"]
+        finally:
+            for mode in modes:
+                shutil.rmtree(project.adapters_dir / mode, ignore_errors=True)
+                shutil.copytree(Path(backup) / mode, project.adapters_dir / mode)
+            reload_generator(project)
+    for arm in tuned:
+        run.arms[arm]["seeds"] = seed_spread(values[arm])
+    run.notes.append(
+        f"fine-tuned arms repeated over {seeds} training seeds; see arms.<arm>.seeds for the spread"
+    )
+    return run, write_run(project.runs_dir, run)
