@@ -226,6 +226,10 @@ def index_list(project: Path = ProjectOption, json_output: bool = JsonOption) ->
 def main() -> None:
     """Entry point: ragtune errors print as one line and exit 1, never as a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Library load bars (transformers' "Loading weights") would interleave with
+    # ragtune's own progress; transformers reads this when it is first imported.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         app()
     except RagtuneError as exc:
