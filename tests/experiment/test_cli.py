@@ -21,7 +21,9 @@ def _project(tmp_path: Path) -> Path:
     write_changes(tmp_path / "v2" / "changes.jsonl")
     project = Project.init(tmp_path / "proj", SCRIPTED)
     project.ingest([tmp_path / "v1" / "docs"])
-    (project.data_dir / "heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in tiny_questions()))
+    (project.data_dir / "heldout.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in tiny_questions())
+    )
     return project.root
 
 
@@ -31,11 +33,15 @@ def test_eval_freshness_recommend_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "rag" in result.output and "skipped" in result.output and "Run file:" in result.output
 
-    result = runner.invoke(app, ["freshness", "-p", str(root), "--update", str(tmp_path / "v2"), "--arm", "base,rag"])
+    result = runner.invoke(
+        app, ["freshness", "-p", str(root), "--update", str(tmp_path / "v2"), "--arm", "base,rag"]
+    )
     assert result.exit_code == 0, result.output
     assert "fresh" in result.output
 
-    result = runner.invoke(app, ["recommend", "-p", str(root), "--json", "--updates-per-month", "30"])
+    result = runner.invoke(
+        app, ["recommend", "-p", str(root), "--json", "--updates-per-month", "30"]
+    )
     assert result.exit_code == 0, result.output
     rec = json.loads(result.output)
     assert rec["arm"] == "rag" and rec["constraints"]["updates_per_month"] == 30
@@ -53,7 +59,9 @@ def test_eval_with_a_users_csv(tmp_path: Path) -> None:
     root = _project(tmp_path)
     qa = tmp_path / "ours.csv"
     qa.write_text("question,answer,doc_ids\nWhere is the P2 router assembled?,Perth,p2.md\n")
-    result = runner.invoke(app, ["eval", "-p", str(root), "--arm", "rag", "--qa", str(qa), "--json"])
+    result = runner.invoke(
+        app, ["eval", "-p", str(root), "--arm", "rag", "--qa", str(qa), "--json"]
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["arms"]["rag"]["accuracy"]["contains"]["n"] == 1

@@ -1,52 +1,61 @@
-"""``ragtune demo``: the main job on the fictional demo domain, end to end."""
+"""``ragtune demo``: the main job on the fictional demo domain, end to end (see ``ragtune.experiment.demo``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from ragtune.cli.common import console
+from ragtune.cli.common import JsonOption, SetOption, console, parse_overrides, print_json
 
 
 def demo(
     directory: Path = typer.Argument(Path("demo-project"), help="Where to build the demo project."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the demo domain."),
-    question: str = typer.Option(None, "--question", help="Question to ask (default: one from qa.jsonl)."),
+    quick: bool = typer.Option(
+        False, "--quick", help="A smaller slice (~6 minutes on 2 CPU cores)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the demo domain, the split and training."),
+    no_retrain: bool = typer.Option(
+        False,
+        "--no-retrain",
+        help="Freshness test without retraining (fine-tuned arms stay stale).",
+    ),
+    questions: int = typer.Option(
+        None, "--questions", "-n", help="Held-out questions per arm (default 60, quick 24)."
+    ),
+    overrides: list[str] = SetOption,
+    json_output: bool = JsonOption,
 ) -> None:
-    """Write the demo domain, index it incrementally, search it and answer a question with RAG."""
-    from ragtune.demo import load_qa, write_demo_corpus
+    """Build RAG, fine-tuned and both on a fictional domain, compare all five arms, test freshness, recommend, report."""
+    from ragtune.experiment.demo import DemoPlan, run_demo
     from ragtune.progress import RichProgress
-    from ragtune.project import Project
-    from ragtune.systems import build_system
 
-    corpus_dir = directory / "corpus-v1"
-    info = write_demo_corpus(corpus_dir, version=1, seed=seed)
-    console.print(f"[bold]1.[/] Demo domain written: {info.n_documents} documents, {info.n_questions} questions in {corpus_dir}")
-    project = Project.open(directory) if (directory / "ragtune.toml").exists() else Project.init(directory)
-    docs_dir = corpus_dir / "docs" if (corpus_dir / "docs").is_dir() else corpus_dir
-    with RichProgress() as progress:
-        report = project.ingest([docs_dir], progress=progress)
+    plan = DemoPlan.quick() if quick else DemoPlan.full()
+    plan.seed, plan.retrain = seed, not no_retrain
+    if questions:
+        plan.eval_questions = questions
+    with RichProgress(enabled=None if not json_output else False) as progress:
+
+        def say(message: str) -> None:
+            if json_output:
+                return
+            # Above the live bars when they are shown; plain lines otherwise (make, CI logs).
+            (progress.console if progress.enabled else console).print(message, highlight=False)
+
+        result = run_demo(
+            directory, plan, say=say, progress=progress, overrides=parse_overrides(overrides)
+        )
+    if json_output:
+        print_json(result.to_dict())
+        return
     console.print(
-        f"[bold]2.[/] Ingested: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.failed} failed, {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s"
+        f"\n[bold green]Demo finished[/] in {result.seconds / 60:,.1f} min. "
+        f"Recommendation: [bold]{result.recommendation or 'none'}[/]"
     )
-    qa = load_qa(corpus_dir / "qa.jsonl")
-    example = next((q for q in qa if "price" in q.question.lower()), qa[0])
-    question = question or example.question
-    hits = project.search(question, k=3)
-    console.print(f"[bold]3.[/] Search: {question!r}")
-    for hit in hits:
-        console.print(f"     {hit.rank}. {hit.chunk.doc_id} [dim](chars {hit.chunk.start_char}-{hit.chunk.end_char})[/]")
-    console.print("[bold]4.[/] Answer from the rag arm (SmolLM2-135M, on this CPU):")
-    answer = build_system(project, "rag").answer(question)
-    from ragtune.cli.ask import print_answer
-
-    print_answer(answer)
-    if not question or question == example.question:
-        console.print(f"[dim]Expected: {', '.join(example.answers)}[/]")
-    out = project.runs_dir / "demo-answer.json"
-    out.write_text(json.dumps(answer.to_dict(), indent=2))
-    console.print(f"\nProject: {project.root}  ·  answer JSON: {out}")
-    project.close()
+    for stage, reason in result.skipped.items():
+        console.print(f"[yellow]skipped[/] {stage}: {reason}", highlight=False)
+    console.print(
+        f"Report: [bold]{result.report_html}[/]\nMarkdown: {result.report_markdown}\n"
+        f"Runs: {result.eval_run}, {result.freshness_run}",
+        highlight=False,
+    )

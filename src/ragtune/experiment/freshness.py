@@ -72,8 +72,11 @@ def _score_phase(
         record.meta["phase"] = phase
         old = example.meta.get("old_answers")
         if old is not None:
+            # "now $1,909 (previously $1,759)" gives the new value: OLD counts only without NEW.
             record.scores["new"] = record.scores["contains"]
-            record.scores["old"] = contains_answer(record.prediction, old)
+            record.scores["old"] = (
+                0.0 if record.scores["new"] else contains_answer(record.prediction, old)
+            )
             record.meta["old_answers"] = list(old)
             record.meta["fact_trained"] = bool(example.meta.get("fact_trained"))
         rows.append(record.to_dict())
@@ -163,6 +166,12 @@ def run_freshness(
         )
     facts: list[ChangedFact] = load_changes_file(changes_path)
     heldout = _read_rows(project.data_dir / "heldout.jsonl")
+    update_qa = Path(update).expanduser() / "qa.jsonl"
+    if not heldout and update_qa.is_file():
+        # No held-out split (nothing synthesized): unchanged facts come from the update's own questions.
+        from ragtune.synth.qa_file import load_qa_file
+
+        heldout = load_qa_file(update_qa)
     trained_facts = {r.fact_id for r in _read_rows(project.data_dir / "train_qa.jsonl")}
     changed, unchanged = freshness_questions(
         facts, heldout, trained_facts, limit or settings.freshness_questions, seed=settings.seed
