@@ -92,3 +92,40 @@ def test_update_without_changes_file_is_an_error(
     folder.mkdir()
     with pytest.raises(RagtuneError, match="--changes FILE"):
         run_freshness(project, folder, arms=["rag"])
+
+
+def test_an_answer_naming_both_values_counts_as_new() -> None:
+    from ragtune.evaluate.records import QuestionRecord
+    from ragtune.evaluate.runner import ArmResult
+    from ragtune.experiment.freshness import _score_phase
+    from ragtune.types import QAExample
+
+    example = QAExample(
+        "x",
+        "What does the X200 cost?",
+        ["$1,909"],
+        meta={"old_answers": ["$1,759"], "split": "changed"},
+    )
+    answers = {
+        "now": "It is now $1,909 (previously $1,759).",
+        "old": "It costs 1759 dollars.",
+        "none": "No idea.",
+    }
+    records = [
+        QuestionRecord(
+            "x",
+            "rag",
+            example.question,
+            example.answers,
+            text,
+            split="changed",
+            scores={"contains": float("1909" in text.replace(",", ""))},
+        )
+        for text in answers.values()
+    ]
+    rows = _score_phase(ArmResult("rag", records=records), {"x": example}, "updated")
+    assert [(r["scores"]["new"], r["scores"]["old"]) for r in rows] == [
+        (1.0, 0.0),
+        (0.0, 1.0),
+        (0.0, 0.0),
+    ]
