@@ -129,3 +129,30 @@ def test_an_answer_naming_both_values_counts_as_new() -> None:
         (0.0, 1.0),
         (0.0, 0.0),
     ]
+
+
+def test_only_stale_adapters_are_retrained(
+    two_version_project: tuple[Project, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, v2 = two_version_project
+    calls: list[list[str]] = []
+
+    def fake_retrain(project: Project, modes: list[str], **_: Any) -> dict[str, Any]:
+        calls.append(list(modes))
+        return {
+            "synth": {"seconds": 1.0},
+            "train": {m: {"seconds": 10.0} for m in modes},
+            "seconds": 11.0,
+        }
+
+    monkeypatch.setattr(freshness_module, "retrain", fake_retrain)
+    monkeypatch.setattr(freshness_module, "training_available", lambda: None)
+    # Without memory for raft questions the raft arm reads the passages: fresh after re-indexing.
+    generator = project.__dict__["generator"]
+    generator.memory = {
+        k: v for k, v in generator.memory.items() if "P0" not in k and "P1" not in k
+    }
+    run, _ = run_freshness(project, v2, arms=["rag", "raft"], measure_before=False)
+    assert calls == [] and run.arms["raft"]["after_update"] == "fresh"
+    assert run.arms["raft"]["time_to_fresh"]["how"] == "incremental re-index"
+    assert any("nothing to retrain" in n for n in run.notes)

@@ -130,12 +130,12 @@ def time_to_fresh(
         }
     if arm == "rag" or (arm in RETRIEVING and after_update == "fresh"):
         return {"seconds": round(ingest_s, 3), "how": "incremental re-index"}
-    if refresh is None:
+    mode = ARM_MODES[arm]
+    if refresh is None or mode not in refresh.get("train", {}):
         return {
             "seconds": None,
             "how": "stale until retrained (run without --no-retrain to measure)",
         }
-    mode = ARM_MODES[arm]
     seconds = refresh["synth"]["seconds"] + refresh["train"][mode]["seconds"]
     how = f"re-synthesis + retraining the {mode!r} adapter"
     if arm in RETRIEVING:
@@ -206,23 +206,28 @@ def run_freshness(
 
     refresh: dict[str, Any] | None = None
     tuned = [a for a in arms if a in ARM_MODES and a not in skipped]
+    # Retrain only what the update left stale: an adapter whose arms all answer with the
+    # new facts from the re-indexed passages is fresh already (its time to fresh is the re-index).
+    modes = modes_for([a for a in tuned if verdict(phases[a]["updated"]) != "fresh"])
     notes = []
-    if tuned and retrain_arms:
+    if modes and retrain_arms:
         reason = training_available()
         if reason:
             notes.append(f"fine-tuned arms not retrained: {reason}")
         else:
             refresh = retrain(
                 project,
-                modes_for(tuned),
+                modes,
                 update_dir=docs_dir.parent if docs_dir.name == "docs" else None,
                 progress=progress,
             )
-            measure("retrained", tuned)
-    elif tuned:
+            measure("retrained", [a for a in tuned if ARM_MODES[a] in modes])
+    elif modes:
         notes.append(
             "--no-retrain: fine-tuned arms are reported as they are after the update (stale)"
         )
+    elif tuned:
+        notes.append("every fine-tuned arm was fresh after re-indexing: nothing to retrain")
 
     run = RunFile(
         run_id=new_run_id("freshness"),
