@@ -9,7 +9,7 @@ diffs = compare_arms({"rag": rag_records, "base": base_records})
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -107,7 +107,7 @@ def summarize_speed(
 
 
 def compare_arms(
-    records_by_arm: dict[str, Sequence[Record]],
+    records_by_arm: Mapping[str, Sequence[Record]],
     metric: str = PRIMARY_METRIC,
     samples: int = 1000,
     seed: int = 0,

@@ -59,7 +59,8 @@ class Difference(Interval):
 def _resample_means(values: np.ndarray, samples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     index = rng.integers(0, len(values), size=(samples, len(values)))
-    return values[index].mean(axis=1)  # type: ignore[no-any-return]
+    means: np.ndarray = values[index].mean(axis=1)
+    return means
 
 
 def _interval(

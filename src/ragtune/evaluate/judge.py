@@ -55,10 +55,12 @@ def judge_records(
     from ragtune.llm import ChatMessage, GenerationParams, create_generator
 
     if generator is None:
-        llm = LLMConfig(
-            backend=config.judge or "transformers",
-            model=config.judge_model or "default",
-            base_url=config.judge_base_url,
+        llm = LLMConfig.model_validate(
+            {
+                "backend": config.judge or "transformers",
+                "model": config.judge_model or "default",
+                "base_url": config.judge_base_url,
+            }
         )
         generator = create_generator(llm)
     conversations = [

@@ -188,11 +188,11 @@ def run_demo(
             f"{manifest.counts.get('heldout_unseen_phrasing', 0) + manifest.counts.get('heldout_unseen_fact', 0)} held out"
         )
         for mode in ("qa", "raft"):
-            cost = stages.run(
-                f"train {mode}",
-                f"Fine-tuning the {mode!r} LoRA adapter",
-                lambda mode=mode: train_adapter(project, mode, progress, **plan.train_overrides),
-            )
+
+            def train(mode: str = mode) -> dict[str, Any]:
+                return train_adapter(project, mode, progress, **plan.train_overrides)
+
+            cost = stages.run(f"train {mode}", f"Fine-tuning the {mode!r} LoRA adapter", train)
             say(
                 f"    {cost['steps']} steps, {cost['tokens_seen']:,} tokens, final loss {cost['final_loss']}"
             )

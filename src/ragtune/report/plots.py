@@ -9,7 +9,7 @@ Each function returns one ``<svg>`` element as a string::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -228,7 +228,7 @@ def _short(value: float) -> str:
 
 
 def box_plot(
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     unit: str = "ms",
     title: str = "latency per question",
     markers: dict[str, dict[str, float]] | None = None,
