@@ -127,3 +127,19 @@ def test_screenshot_in_headless_chromium(runs_dir: Path) -> None:
         timeout=120,
     )
     assert shot.is_file() and shot.stat().st_size > 50_000
+
+
+def test_seed_spread_is_shown_when_present(runs_dir: Path) -> None:
+    path = runs_dir / "20990101-000000-eval-aaaa.json"
+    data = json.loads(path.read_text())
+    data["arms"]["ft"]["seeds"] = {
+        "seeds": [0, 1, 2],
+        "values": [0.6, 0.7, 0.65],
+        "mean": 0.65,
+        "std": 0.05,
+        "min": 0.6,
+        "max": 0.7,
+    }
+    path.write_text(json.dumps(data))
+    html = write_report(runs_dir).html.read_text()
+    assert "over training seeds" in html and "65% ± 5.0 pts" in html

@@ -105,6 +105,7 @@ def accuracy(data: ReportData) -> str:
     ]
     head = "".join(f"<th class='num'>{escape(m)}</th>" for m in metrics)
     head += "".join(f"<th class='num'>{escape(SPLIT_LABELS.get(s, s))}</th>" for s in splits)
+    seeded = any(run.arms[a].get("seeds") for a in data.arms)
     body = ""
     for arm in data.arms:
         summary = run.arms[arm]
@@ -112,8 +113,18 @@ def accuracy(data: ReportData) -> str:
         cells += "".join(
             ci_cell(summary.get("by_split", {}).get(s, {}).get(data.metric)) for s in splits
         )
+        if seeded:
+            spread = summary.get("seeds")
+            cells += (
+                f"<td class='num'>{pct(spread['mean'])} ± {spread['std'] * 100:.1f} pts "
+                f"<span class='ci'>({len(spread['seeds'])} seeds)</span></td>"
+                if spread
+                else "<td class='num muted'>–</td>"
+            )
         body += f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}</tr>"
-    table = f"<table><tr><th>arm</th>{head}</tr>{body}</table>"
+    if seeded:
+        head += "<th class='num'>over training seeds</th>"
+    table = f"<div class='scroll'><table><tr><th>arm</th>{head}</tr>{body}</table></div>"
     return (
         f"<section id='accuracy'><h2>Accuracy</h2><p class='lead'>Every arm answered the same questions. "
         f"Split columns show containment on each held-out split.</p>{chart}{table}{differences(data)}</section>"
