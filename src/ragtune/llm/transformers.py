@@ -82,7 +82,8 @@ class TransformersGenerator(Generator):
     """Generate with a local transformers model; see the module docstring.
 
     ``max_batch_tokens`` caps batch size x longest prompt, so long prompts get smaller
-    batches instead of exhausting memory. ``adapters`` maps names to PEFT adapter
+    batches instead of exhausting memory. ``num_threads`` sets torch's CPU threads
+    (default: ``OMP_NUM_THREADS`` if set, else every core). ``adapters`` maps names to PEFT adapter
     folders, all loaded onto the one base model; pick one per call with ``adapter=``.
     """
 
@@ -109,8 +110,10 @@ class TransformersGenerator(Generator):
         torch = require("torch", "rag")
         transformers = require("transformers", "rag")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device == "cpu":
+        if self.device == "cpu" and (num_threads or "OMP_NUM_THREADS" not in os.environ):
             # Intra-op threads are the whole speed budget on CPU; the default may be fewer.
+            # On a machine shared with other busy processes, fewer threads (even 1) can be
+            # several times faster: spinning OpenMP threads wait on preempted peers.
             torch.set_num_threads(num_threads or os.cpu_count() or 1)
         self.dtype = pick_dtype(dtype, self.device)
         self.max_batch_tokens = max_batch_tokens
