@@ -17,7 +17,49 @@ _PASSAGE = re.compile(r"^\[(\d{1,2})\] (?:\([^)]*\) )?(.*)$", re.M)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = set(
-    ["the", "a", "an", "of", "in", "on", "for", "to", "is", "are", "was", "were", "what", "which", "who", "whom", "when", "where", "how", "much", "many", "does", "do", "did", "at", "by", "with", "and", "or", "its", "it's", "s", "this", "that", "from", "as", "be", "been", "has", "have", "since"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "is",
+        "are",
+        "was",
+        "were",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "how",
+        "much",
+        "many",
+        "does",
+        "do",
+        "did",
+        "at",
+        "by",
+        "with",
+        "and",
+        "or",
+        "its",
+        "it's",
+        "s",
+        "this",
+        "that",
+        "from",
+        "as",
+        "be",
+        "been",
+        "has",
+        "have",
+        "since",
+    ]
 )
 
 
