@@ -15,13 +15,16 @@ def demo(
         False, "--quick", help="A smaller slice (~6 minutes on 2 CPU cores)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the demo domain, the split and training."),
+    no_train: bool = typer.Option(
+        False, "--no-train", help="Skip synthesis and fine-tuning: only the base and rag arms run."
+    ),
     no_retrain: bool = typer.Option(
         False,
         "--no-retrain",
         help="Freshness test without retraining (fine-tuned arms stay stale).",
     ),
     questions: int = typer.Option(
-        None, "--questions", "-n", help="Held-out questions per arm (default 60, quick 24)."
+        None, "--questions", "-n", help="Held-out questions per arm (default 40, quick 16)."
     ),
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
@@ -31,7 +34,7 @@ def demo(
     from ragtune.progress import RichProgress
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
-    plan.seed, plan.retrain = seed, not no_retrain
+    plan.seed, plan.retrain, plan.train = seed, not no_retrain, not no_train
     if questions:
         plan.eval_questions = questions
     with RichProgress(enabled=None if not json_output else False) as progress:
