@@ -113,6 +113,8 @@ def test_lora_adapter_switches_per_request_without_reloading(random_lora: Path) 
     base_model = llm.base_model
     before = [g.text for g in llm.generate(convs(QUESTIONS), PARAMS)]
 
+    with pytest.raises(ConfigError, match=r"no adapter_config\.json"):
+        llm.load_adapter("missing", random_lora.parent / "missing")
     llm.load_adapter("random", random_lora)
     assert llm.base_model is base_model
     assert llm.model.base_model.model is base_model  # LoRA layers injected, weights shared

@@ -159,6 +159,8 @@ class TransformersGenerator(Generator):
                 raise ConfigError(
                     f"adapter {name!r} is already loaded (from {self.adapters[name]})"
                 )
+            if not (Path(path) / "adapter_config.json").exists():
+                raise ConfigError(f"adapter {name!r}: no adapter_config.json in {path}")
             if isinstance(self.model, peft.PeftModel):
                 self.model.load_adapter(str(path), adapter_name=name)
             else:
