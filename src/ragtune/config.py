@@ -196,9 +196,20 @@ class TuneConfig(Section):
     learning_rate: float = Field(1e-3, gt=0)
     batch_size: int = Field(16, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
-    max_seq_tokens: int = Field(512, ge=32)
+    max_seq_tokens: int = Field(
+        1024, ge=32, description="Packed sequence length (raised to fit the longest example) or the truncation length."
+    )
     save_steps: int = Field(20, ge=1, description="Checkpoint every N optimizer steps.")
     bf16: Literal["auto", "true", "false"] = "auto"
+    packing: bool = Field(
+        True, description="Best-fit-decreasing packing into padding-free batches (no compute spent on padding)."
+    )
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0, description="Share of steps spent warming up the learning rate.")
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in the backward pass: less memory, ~30% more compute."
+    )
+    logging_steps: int = Field(5, ge=1, description="Log loss (and update the progress line) every N steps.")
     seed: int = 0
 
 

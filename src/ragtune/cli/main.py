@@ -24,6 +24,8 @@ from ragtune.cli.demo_corpus import demo_corpus
 from ragtune.cli.eval import eval_command, freshness_command
 from ragtune.cli.report import recommend_command, report_command
 from ragtune.cli.serve import serve
+from ragtune.cli.synth import synth
+from ragtune.cli.tune import adapters_app, tune
 from ragtune.errors import RagtuneError
 
 app = typer.Typer(
@@ -38,6 +40,9 @@ app.add_typer(index_app, name="index")
 app.command("demo-corpus")(demo_corpus)
 app.command()(ask)
 app.command()(demo)
+app.command()(synth)
+app.command()(tune)
+app.add_typer(adapters_app, name="adapters")
 app.command("eval")(eval_command)
 app.command("freshness")(freshness_command)
 app.command("recommend")(recommend_command)

@@ -42,7 +42,9 @@ PARAPHRASE_PROMPT = (
     "Write one question per line, numbered 1., 2., ...\n\nQuestion: {question}"
 )
 
-_PAIR = re.compile(r"Q\s*\d*\s*[:.)]\s*(.+?)\s*\n+\s*A\s*\d*\s*[:.)]\s*([^\n]+)", re.S | re.I)
+# "Q: ...\nA: ..." blocks; models (and the scripted double) also put them on one line.
+_PAIR = re.compile(r"(?:^|\s)Q\d*\s*:\s*(.+?)\s+A\d*\s*:\s*(.+?)(?=\s+Q\d*\s*:|\n|$)", re.S | re.I)
+_ITEM_START = re.compile(r"\s+(?=\d{1,2}[.)]\s)")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•]|Q\s*\d*\s*:)\s*", re.I)
 _WORD = re.compile(r"\w+")
 
@@ -160,7 +162,7 @@ def key_terms(question: str) -> set[str]:
 
 def parse_paraphrases(text: str) -> list[str]:
     out = []
-    for line in text.splitlines():
+    for line in (piece for raw in text.splitlines() for piece in _ITEM_START.split(raw)):
         line = _NUMBERING.sub("", line).strip().strip("\"'")
         if len(line.split()) >= 3:
             out.append(" ".join(line.split()))
