@@ -43,7 +43,9 @@ def demo(
             if json_output:
                 return
             # Above the live bars when they are shown; plain lines otherwise (make, CI logs).
-            (progress.console if progress.enabled else console).print(message, highlight=False)
+            (progress.console if progress.enabled else console).print(
+                message, highlight=False, markup=False
+            )
 
         result = run_demo(
             directory, plan, say=say, progress=progress, overrides=parse_overrides(overrides)
