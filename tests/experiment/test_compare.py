@@ -1,0 +1,55 @@
+"""``compare`` with training seeds: fine-tuned arms repeated, spread recorded, adapters restored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ragtune.evaluate import load_run
+from ragtune.experiment import compare as compare_module
+from ragtune.experiment.compare import compare
+from ragtune.project import Project
+
+
+def test_seeds_repeat_fine_tuned_arms(
+    two_version_project: tuple[Project, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, _ = two_version_project
+    generator = project.__dict__["generator"]
+    trained: list[tuple[str, int]] = []
+
+    def fake_train(
+        project: Project, mode: str, progress: Any = None, **overrides: Any
+    ) -> dict[str, Any]:
+        trained.append((mode, overrides["seed"]))
+        (project.adapters_dir / mode / "adapter_config.json").write_text(
+            json.dumps({"seed": overrides["seed"]})
+        )
+        # Another seed "remembers" fewer facts.
+        generator.memory = {k: v for k, v in generator.memory.items() if "P0" not in k}
+        return {}
+
+    monkeypatch.setattr(compare_module, "train_adapter", fake_train)
+    monkeypatch.setattr(compare_module, "training_available", lambda: None)
+    monkeypatch.setattr(compare_module, "reload_generator", lambda project: None)
+    run, path = compare(project, ["base", "ft"], seeds=2)
+    assert trained == [("qa", 1)]
+    spread = run.arms["ft"]["seeds"]
+    assert (
+        spread["seeds"] == [0, 1]
+        and spread["values"][0] > spread["values"][1]
+        and spread["std"] > 0
+    )
+    assert "seeds" not in run.arms["base"]
+    assert path is not None and load_run(path).arms["ft"]["seeds"] == spread
+    # The project's own adapter is back.
+    assert (project.adapters_dir / "qa" / "adapter_config.json").read_text() == "{}"
+
+
+def test_seeds_without_fine_tuned_arms_are_noted(two_version_project: tuple[Project, Path]) -> None:
+    project, _ = two_version_project
+    run, _ = compare(project, ["base", "rag"], seeds=3)
+    assert any("--seeds 3 not applied" in note for note in run.notes)
