@@ -172,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         "--scripted", action="store_true", help="Scripted generator + hash embedder (no model)."
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="Keep the file's main figures and add this run under other_runs.LABEL (e.g. decode-heavy).",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 256:
         parser.error("--requests must be between 1 and 256")
@@ -230,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": round(total, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.label and args.out.exists():
+        main_run = json.loads(args.out.read_text())
+        main_run.setdefault("other_runs", {})[args.label] = result
+        result = main_run
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"speedup {speedup:.2f}x (target >= 4x), errors {serial['errors'] + batched['errors']} -> "

@@ -227,3 +227,52 @@ def test_wrong_or_missing_key_writes_nothing(server: BackgroundServer, project: 
 def test_unknown_route_and_method_are_json(client: httpx.Client) -> None:
     assert_error(client.get("/v1/nothing"), 404, "no route")
     assert_error(client.put("/v1/documents/p1.md", json={}), 405)
+
+
+def test_an_unexpected_error_is_a_json_500_without_details(
+    client: httpx.Client, project: Project
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail at /srv/x.py line 3")
+
+    project.search = broken  # type: ignore[method-assign]
+    response = client.get("/v1/search", params={"q": "x"})
+    error = assert_error(response, 500, "internal server error")
+    assert "secret" not in response.text and error["type"] == "api_error"
+
+
+def test_a_full_queue_is_a_429(client: httpx.Client, server: BackgroundServer) -> None:
+    queue = server.app.state.service.queue
+    queue.max_queue = 0
+    response = client.post(
+        CHAT, json={"model": "rag", "messages": [{"role": "user", "content": "Hi"}]}
+    )
+    error = assert_error(response, 429, "server busy")
+    assert error["type"] == "rate_limit_error" and response.headers["retry-after"] == "1"
+
+
+def test_a_stream_that_fails_midway_reports_the_error_in_band(project: Project) -> None:
+    from ragtune.llm.base import GenerationError
+    from ragtune.testing.scripted_generator import ScriptedGenerator
+
+    class FailingStream(ScriptedGenerator):
+        def stream(self, conversation, params=None, adapter=None):  # type: ignore[no-untyped-def]
+            yield "partial"
+            raise GenerationError("the model server went away")
+
+    project.__dict__["generator"] = FailingStream()
+    payload = {
+        "model": "rag",
+        "stream": True,
+        "messages": [{"role": "user", "content": "Where is P1 made?"}],
+    }
+    with (
+        BackgroundServer(create_app(project, api_key=KEY)) as server,
+        httpx.Client(base_url=server.url, headers=AUTH) as client,
+        client.stream("POST", CHAT, json=payload) as response,
+    ):
+        assert response.status_code == 200
+        events = [line for line in response.iter_lines() if line]
+    assert '"partial"' in events[1]
+    assert "the model server went away" in events[-2] and '"error"' in events[-2]
+    assert events[-1] == "data: [DONE]"

@@ -8,7 +8,6 @@ kept at tests/artifacts/web_page.png.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -105,7 +104,7 @@ def ask(tab: Any, arm: str) -> dict[str, str]:
 
 
 def test_ask_compare_upload_and_see_the_answer_change(
-    page: tuple[Any, str], tmp_path: Path
+    page: tuple[Any, str], project: Project, tmp_path: Path
 ) -> None:
     tab, url = page
     tab.goto(url + "/")
@@ -163,7 +162,18 @@ def test_ask_compare_upload_and_see_the_answer_change(
     again = ask(tab, "rag")
     assert "seven years" not in again["rag"]
 
-    # The report link: a friendly page while there is no report.
-    assert tab.get_attribute("#report-link", "href") == "/report"
-    if os.environ.get("RAGTUNE_KEEP_SCREENSHOT_IN_DOCS"):
-        shutil.copy(ARTIFACTS / "web_page.png", REPO / "benchmarks" / "results" / "web_page.png")
+    # The report link: a friendly page while there is no report, the report once there is one.
+    with tab.context.expect_page() as opened:
+        tab.click("#report-link")
+    report = opened.value
+    report.wait_for_function(
+        "document.body && document.body.innerText.includes('No comparison report yet')"
+    )
+    report.close()
+    (project.runs_dir / "compare-1").mkdir(parents=True)
+    (project.runs_dir / "compare-1" / "report.html").write_text(
+        "<html><body><h1>RAG wins</h1></body></html>"
+    )
+    with tab.context.expect_page() as opened:
+        tab.click("#report-link")
+    opened.value.wait_for_function("document.body && document.body.innerText.includes('RAG wins')")

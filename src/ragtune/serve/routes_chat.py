@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from ragtune.errors import ConfigError
+from ragtune.errors import ConfigError, RagtuneError
 from ragtune.llm.base import GenerationParams
 from ragtune.serve.errors import ApiError, error_body, from_ragtune_error
 from ragtune.serve.render import (
@@ -129,7 +129,7 @@ async def _stream(
                 break
             except Exception as exc:  # headers are sent: report in-band, as OpenAI does
                 logger.exception("stream failed")
-                api_error = from_ragtune_error(exc) if isinstance(exc, ConfigError) else None
+                api_error = from_ragtune_error(exc) if isinstance(exc, RagtuneError) else None
                 message = (
                     api_error.message
                     if api_error

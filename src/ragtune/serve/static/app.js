@@ -311,12 +311,21 @@ function closeModal() { $("#chunk-modal").hidden = true; }
 // -- report ----------------------------------------------------------------------------
 async function openReport(event) {
   if (!localStorage.getItem(KEY_STORAGE)) return;  // no key: the plain link works
+  // With a key, a link cannot send it: fetch the report and write it into a new tab
+  // (about:blank keeps this page's origin, so the report's relative links still work).
   event.preventDefault();
   const tab = window.open("", "_blank");
-  const response = await fetch("/report", { headers: headers() });
-  const html = await response.text();
-  const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-  if (tab) tab.location = url; else window.location = url;
+  let html;
+  try {
+    const response = await fetch("/report", { headers: headers() });
+    html = await response.text();
+  } catch (error) {
+    html = `<p>Could not load the report: ${String(error.message).replace(/</g, "&lt;")}</p>`;
+  }
+  if (!tab) { toast("Allow pop-ups to open the report.", "error"); return; }
+  tab.document.open();
+  tab.document.write(html);
+  tab.document.close();
 }
 
 // -- wiring ----------------------------------------------------------------------------
