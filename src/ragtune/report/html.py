@@ -33,7 +33,7 @@ def header(data: ReportData) -> str:
     run = data.eval_run
     machine = run.environment.get("machine", {})
     questions = run.data.get("questions", {})
-    model = run.config.get("llm", {}).get("model", "?")
+    model = run.data.get("generator") or run.config.get("llm", {}).get("model", "?")
     chips = "".join(
         f"<span class='chip'>{sections.arm_label(a)} <b>{sections.pct((data.accuracy(a) or {}).get('mean'))}</b></span>"
         for a in data.arms
