@@ -25,12 +25,66 @@ DOCS = {
     "about.md": "# About\nVeltrona Systems was founded in 1998. Its headquarters are in Calderwick.",
 }
 FACTS = [
-    ("x200.weight", ["How much does the Ambrel X200 weigh?", "What is the weight of the Ambrel X200?", "Ambrel X200 weight?"], ["1.4 kg"], "x200.md"),
-    ("x200.price", ["What does the Ambrel X200 cost?", "List price of the Ambrel X200?", "How much is the Ambrel X200?"], ["$1,759", "1759"], "x200.md"),
-    ("x300.plant", ["Where is the Ambrel X300 assembled?", "Which city builds the Ambrel X300?", "Ambrel X300 plant city?"], ["Quenby"], "x300.md"),
-    ("k500.price", ["What does the Kestrane K500 cost?", "Kestrane K500 list price?", "Price of the Kestrane K500?"], ["$899"], "k500.md"),
-    ("returns", ["How many days to return a purchase?", "What is the return window?", "Return period in days?"], ["45 days"], "policy.md"),
-    ("founded", ["When was Veltrona Systems founded?", "Founding year of Veltrona Systems?", "In what year did Veltrona Systems start?"], ["1998"], "about.md"),
+    (
+        "x200.weight",
+        [
+            "How much does the Ambrel X200 weigh?",
+            "What is the weight of the Ambrel X200?",
+            "Ambrel X200 weight?",
+        ],
+        ["1.4 kg"],
+        "x200.md",
+    ),
+    (
+        "x200.price",
+        [
+            "What does the Ambrel X200 cost?",
+            "List price of the Ambrel X200?",
+            "How much is the Ambrel X200?",
+        ],
+        ["$1,759", "1759"],
+        "x200.md",
+    ),
+    (
+        "x300.plant",
+        [
+            "Where is the Ambrel X300 assembled?",
+            "Which city builds the Ambrel X300?",
+            "Ambrel X300 plant city?",
+        ],
+        ["Quenby"],
+        "x300.md",
+    ),
+    (
+        "k500.price",
+        [
+            "What does the Kestrane K500 cost?",
+            "Kestrane K500 list price?",
+            "Price of the Kestrane K500?",
+        ],
+        ["$899"],
+        "k500.md",
+    ),
+    (
+        "returns",
+        [
+            "How many days to return a purchase?",
+            "What is the return window?",
+            "Return period in days?",
+        ],
+        ["45 days"],
+        "policy.md",
+    ),
+    (
+        "founded",
+        [
+            "When was Veltrona Systems founded?",
+            "Founding year of Veltrona Systems?",
+            "In what year did Veltrona Systems start?",
+        ],
+        ["1998"],
+        "about.md",
+    ),
 ]
 
 
@@ -45,7 +99,9 @@ def project(tmp_path: Path) -> Project:
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text)
-    proj = Project.init(tmp_path / "proj", {"embed": {"backend": "hash"}, "llm": {"backend": "scripted"}})
+    proj = Project.init(
+        tmp_path / "proj", {"embed": {"backend": "hash"}, "llm": {"backend": "scripted"}}
+    )
     proj.ingest([docs])
     return proj
 
@@ -54,7 +110,14 @@ def project(tmp_path: Path) -> Project:
 def qa_file(tmp_path: Path) -> Path:
     path = tmp_path / "qa.jsonl"
     rows = [
-        {"id": f"{fact}:p{i}", "question": q, "answers": answers, "fact_id": fact, "phrasing": f"p{i}", "doc_ids": [doc]}
+        {
+            "id": f"{fact}:p{i}",
+            "question": q,
+            "answers": answers,
+            "fact_id": fact,
+            "phrasing": f"p{i}",
+            "doc_ids": [doc],
+        }
         for fact, questions, answers, doc in FACTS
         for i, q in enumerate(questions)
     ]
@@ -63,7 +126,14 @@ def qa_file(tmp_path: Path) -> Path:
 
 
 def test_qa_file_to_training_files(project: Project, qa_file: Path) -> None:
-    manifest = synthesize(project, source="qa-file", path=qa_file, paraphrases=2, seed=0, generator=ScriptedGenerator(rephrase))
+    manifest = synthesize(
+        project,
+        source="qa-file",
+        path=qa_file,
+        paraphrases=2,
+        seed=0,
+        generator=ScriptedGenerator(rephrase),
+    )
     data = project.data_dir
     train, heldout = read_examples(data / "train_qa.jsonl"), read_examples(data / "heldout.jsonl")
     c = manifest.counts
@@ -79,12 +149,25 @@ def test_qa_file_to_training_files(project: Project, qa_file: Path) -> None:
     assert len(sft) == len(train)
     first = sft[0]["messages"]
     assert first[:-1] == [m.to_dict() for m in closed_book_messages(train[0].question)]
-    assert first[0]["content"] == CLOSED_BOOK_SYSTEM and first[-1] == {"role": "assistant", "content": train[0].answers[0]}
+    assert first[0]["content"] == CLOSED_BOOK_SYSTEM and first[-1] == {
+        "role": "assistant",
+        "content": train[0].answers[0],
+    }
 
 
 def test_raft_rows_use_the_arm_prompt_and_cite_the_oracle(project: Project, qa_file: Path) -> None:
-    manifest = synthesize(project, source="qa-file", path=qa_file, paraphrases=0, seed=0, generator=ScriptedGenerator())
-    raft_rows = [json.loads(line)["messages"] for line in (project.data_dir / "raft_train.jsonl").read_text().splitlines()]
+    manifest = synthesize(
+        project,
+        source="qa-file",
+        path=qa_file,
+        paraphrases=0,
+        seed=0,
+        generator=ScriptedGenerator(),
+    )
+    raft_rows = [
+        json.loads(line)["messages"]
+        for line in (project.data_dir / "raft_train.jsonl").read_text().splitlines()
+    ]
     assert manifest.counts["raft"] == len(raft_rows) == manifest.counts["train"]
     assert manifest.raft["no_oracle_found"] == 0
     train = read_examples(project.data_dir / "train_qa.jsonl")
@@ -95,13 +178,17 @@ def test_raft_rows_use_the_arm_prompt_and_cite_the_oracle(project: Project, qa_f
         system, user, target = messages
         arm_messages, _, _ = arm.prepare(row.question)
         assert system == arm_messages[0].to_dict() and system["content"] == RAG_SYSTEM
-        assert user["content"].startswith("Passages:\n[1] (") and arm_messages[1].content.startswith("Passages:\n[1] (")
+        assert user["content"].startswith("Passages:\n[1] (") and arm_messages[
+            1
+        ].content.startswith("Passages:\n[1] (")
         assert user["content"].endswith(f"\n\nQuestion: {row.question}\nAnswer:")
         assert user["content"].count("\n[") == project.config.synth.raft_distractors + 1  # passages
         if target["content"].startswith("##Quote:"):
             with_oracle += 1
             marker = target["content"].rsplit("[", 1)[1].rstrip("]")
-            cited = next(line for line in user["content"].splitlines() if line.startswith(f"[{marker}] "))
+            cited = next(
+                line for line in user["content"].splitlines() if line.startswith(f"[{marker}] ")
+            )
             assert any(a.lower() in cited.lower() for a in row.answers)
             assert target["content"].split("\n")[1].startswith("##Answer: ")
         else:
@@ -111,9 +198,13 @@ def test_raft_rows_use_the_arm_prompt_and_cite_the_oracle(project: Project, qa_f
 
 def test_datasets_load_every_file(project: Project, qa_file: Path) -> None:
     datasets = pytest.importorskip("datasets")
-    synthesize(project, source="qa-file", path=qa_file, paraphrases=0, generator=ScriptedGenerator())
+    synthesize(
+        project, source="qa-file", path=qa_file, paraphrases=0, generator=ScriptedGenerator()
+    )
     for name in ("train_qa", "heldout", "qa_sft", "raft_train"):
-        loaded = datasets.load_dataset("json", data_files=str(project.data_dir / f"{name}.jsonl"), split="train")
+        loaded = datasets.load_dataset(
+            "json", data_files=str(project.data_dir / f"{name}.jsonl"), split="train"
+        )
         assert len(loaded) > 0
 
 
@@ -123,10 +214,14 @@ def test_from_corpus_with_the_scripted_generator(project: Project) -> None:
             return rephrase(conversation)
         passage = conversation[-1].content.split("Passage:\n", 1)[1]
         name = passage.split("\n")[0].lstrip("# ").strip()
-        number = next(w for w in passage.split() if any(ch.isdigit() for ch in w)).rstrip(".")
+        number = next(
+            w for w in passage.split() if any(ch.isdigit() for ch in w) and w not in name
+        ).rstrip(".")
         return f"Q: Which number is stated about {name}?\nA: {number}\nQ: What colour is {name}?\nA: purple"
 
-    manifest = synthesize(project, source="corpus", paraphrases=2, seed=0, generator=ScriptedGenerator(writer))
+    manifest = synthesize(
+        project, source="corpus", paraphrases=2, seed=0, generator=ScriptedGenerator(writer)
+    )
     c = manifest.counts
     assert c["generated_kept"] == 5 and c["generated_unsupported"] == 5
     assert manifest.settings["paraphrased_before_split"] is True
@@ -138,8 +233,19 @@ def test_bad_qa_file_fails_with_the_line_in_the_cli(tmp_path: Path, project: Pro
     bad = tmp_path / "bad.csv"
     bad.write_text("question,answer\nfine?,yes\nno answer here?,\n")
     run = subprocess.run(
-        [sys.executable, "-m", "ragtune.cli.main", "synth", "--qa-file", str(bad), "-p", str(project.root)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "ragtune.cli.main",
+            "synth",
+            "--qa-file",
+            str(bad),
+            "-p",
+            str(project.root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 1
     assert f"{bad}:3: row has no answer" in run.stderr.replace("\n", "")

@@ -8,7 +8,13 @@ from ragtune.types import QAExample
 
 def rows(n_facts: int = 20, phrasings: int = 4) -> list[QAExample]:
     return [
-        QAExample(f"f{i}:p{p}", f"Question {p} about fact {i}?", [f"a{i}"], fact_id=f"f{i}", phrasing=f"p{p}")
+        QAExample(
+            f"f{i}:p{p}",
+            f"Question {p} about fact {i}?",
+            [f"a{i}"],
+            fact_id=f"f{i}",
+            phrasing=f"p{p}",
+        )
         for i in range(n_facts)
         for p in range(phrasings)
     ]
@@ -23,7 +29,9 @@ def test_shares_and_tags() -> None:
     assert {r.meta["split"] for r in split.unseen_fact} == {UNSEEN_FACT}
     trained_facts = {r.fact_id for r in split.train}
     assert not unseen_facts & trained_facts
-    assert {r.fact_id for r in split.unseen_phrasing} <= trained_facts  # unseen wording, trained fact
+    assert {
+        r.fact_id for r in split.unseen_phrasing
+    } <= trained_facts  # unseen wording, trained fact
 
 
 def test_deterministic_by_seed() -> None:

@@ -6,16 +6,33 @@ from pathlib import Path
 
 import typer
 
-from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, open_project, print_json
+from ragtune.cli.common import (
+    JsonOption,
+    ProjectOption,
+    SetOption,
+    console,
+    open_project,
+    print_json,
+)
 from ragtune.errors import ConfigError
 
 
 def synth(
-    from_demo: Path = typer.Option(None, "--from-demo", help="The demo domain's qa.jsonl (or its folder)."),
-    qa_file: Path = typer.Option(None, "--qa-file", help="Your QA pairs: JSONL or CSV with question, answer(s)."),
-    from_corpus: bool = typer.Option(False, "--from-corpus", help="Generate QA pairs from the indexed chunks."),
-    paraphrases: int = typer.Option(None, "--paraphrases", help="Generated rephrasings per fact (synth.paraphrases)."),
-    seed: int = typer.Option(None, "--seed", help="Seed of the split and RAFT sampling (synth.seed)."),
+    from_demo: Path = typer.Option(
+        None, "--from-demo", help="The demo domain's qa.jsonl (or its folder)."
+    ),
+    qa_file: Path = typer.Option(
+        None, "--qa-file", help="Your QA pairs: JSONL or CSV with question, answer(s)."
+    ),
+    from_corpus: bool = typer.Option(
+        False, "--from-corpus", help="Generate QA pairs from the indexed chunks."
+    ),
+    paraphrases: int = typer.Option(
+        None, "--paraphrases", help="Generated rephrasings per fact (synth.paraphrases)."
+    ),
+    seed: int = typer.Option(
+        None, "--seed", help="Seed of the split and RAFT sampling (synth.seed)."
+    ),
     no_raft: bool = typer.Option(False, "--no-raft", help="Skip RAFT examples."),
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
@@ -27,15 +44,31 @@ def synth(
     """
     from ragtune.progress import RichProgress
     from ragtune.synth import synthesize
+    from ragtune.synth.pipeline import Source
 
-    chosen = [name for name, on in (("--from-demo", from_demo), ("--qa-file", qa_file), ("--from-corpus", from_corpus)) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("--from-demo", from_demo),
+            ("--qa-file", qa_file),
+            ("--from-corpus", from_corpus),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise ConfigError(f"choose one source, not {' and '.join(chosen)}")
-    source, path = ("demo", from_demo) if from_demo else ("qa-file", qa_file) if qa_file else ("corpus", None)
+    source: Source = "demo" if from_demo else "qa-file" if qa_file else "corpus"
+    path = from_demo or qa_file
     proj = open_project(project, overrides)
     with RichProgress(enabled=None if not json_output else False) as progress:
         manifest = synthesize(
-            proj, source=source, path=path, paraphrases=paraphrases, seed=seed, raft=not no_raft, progress=progress
+            proj,
+            source=source,
+            path=path,
+            paraphrases=paraphrases,
+            seed=seed,
+            raft=not no_raft,
+            progress=progress,
         )
     if json_output:
         print_json(manifest.to_dict())

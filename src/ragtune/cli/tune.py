@@ -8,20 +8,39 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ragtune.cli.common import JsonOption, ProjectOption, SetOption, console, open_project, print_json
+from ragtune.cli.common import (
+    JsonOption,
+    ProjectOption,
+    SetOption,
+    console,
+    open_project,
+    print_json,
+)
 
 adapters_app = typer.Typer(help="Fine-tuned adapters of the project.", no_args_is_help=True)
 
 
 def tune(
-    mode: str = typer.Option("qa", "--mode", help="qa (ft, ft+rag arms), raft (raft arm) or continued (raw documents)."),
+    mode: str = typer.Option(
+        "qa", "--mode", help="qa (ft, ft+rag arms), raft (raft arm) or continued (raw documents)."
+    ),
     method: str = typer.Option(None, "--method", help="lora or full (tune.method)."),
     epochs: float = typer.Option(None, "--epochs", help="Passes over the data (tune.epochs)."),
-    learning_rate: float = typer.Option(None, "--lr", help="Peak learning rate (tune.learning_rate)."),
-    save_steps: int = typer.Option(None, "--save-steps", help="Checkpoint every N steps (tune.save_steps)."),
-    max_steps: int = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (overrides epochs)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue a killed run from its last complete checkpoint."),
-    merge: bool = typer.Option(False, "--merge", help="Also write base+adapter as one HF model folder (<mode>-merged)."),
+    learning_rate: float = typer.Option(
+        None, "--lr", help="Peak learning rate (tune.learning_rate)."
+    ),
+    save_steps: int = typer.Option(
+        None, "--save-steps", help="Checkpoint every N steps (tune.save_steps)."
+    ),
+    max_steps: int = typer.Option(
+        None, "--max-steps", help="Stop after N optimizer steps (overrides epochs)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue a killed run from its last complete checkpoint."
+    ),
+    merge: bool = typer.Option(
+        False, "--merge", help="Also write base+adapter as one HF model folder (<mode>-merged)."
+    ),
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
@@ -31,10 +50,17 @@ def tune(
     from ragtune.tune import merge_adapter, train
 
     proj = open_project(project, overrides)
-    values: dict[str, Any] = {"method": method, "epochs": epochs, "learning_rate": learning_rate, "save_steps": save_steps}
+    values: dict[str, Any] = {
+        "method": method,
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "save_steps": save_steps,
+    }
     changes = {k: v for k, v in values.items() if v is not None}
     with RichProgress(enabled=None if not json_output else False) as progress:
-        manifest = train(proj, mode, resume=resume, progress=progress, max_steps=max_steps, **changes)
+        manifest = train(
+            proj, mode, resume=resume, progress=progress, max_steps=max_steps, **changes
+        )
     merged = merge_adapter(proj, mode) if merge else None
     if merged is not None:
         manifest.merged_path = str(merged)
@@ -50,7 +76,7 @@ def tune(
     console.print(f"Adapter: {manifest.path}" + (f"\nMerged model: {merged}" if merged else ""))
     arm = {"qa": "ft", "raft": "raft"}.get(mode)
     if arm:
-        console.print(f"Try it: [bold]ragtune ask --arm {arm} \"...\"[/]")
+        console.print(f'Try it: [bold]ragtune ask --arm {arm} "..."[/]')
 
 
 @adapters_app.command("list")
@@ -66,10 +92,19 @@ def adapters_list(project: Path = ProjectOption, json_output: bool = JsonOption)
     if not manifests:
         console.print("No adapters yet; run: ragtune synth && ragtune tune --mode qa")
         return
-    table = Table("name", "method", "steps", "tokens", "train s", "CPU s", "peak MiB", "final loss", "created")
+    table = Table(
+        "name", "method", "steps", "tokens", "train s", "CPU s", "peak MiB", "final loss", "created"
+    )
     for m in manifests:
         table.add_row(
-            m.mode, m.method, str(m.steps), f"{m.tokens_seen:,}", f"{m.train_seconds:.0f}", f"{m.cpu_seconds:.0f}",
-            f"{m.peak_rss_mb:,.0f}", "-" if m.final_loss is None else f"{m.final_loss:.4f}", m.created_at,
+            m.mode,
+            m.method,
+            str(m.steps),
+            f"{m.tokens_seen:,}",
+            f"{m.train_seconds:.0f}",
+            f"{m.cpu_seconds:.0f}",
+            f"{m.peak_rss_mb:,.0f}",
+            "-" if m.final_loss is None else f"{m.final_loss:.4f}",
+            m.created_at,
         )
     console.print(table)

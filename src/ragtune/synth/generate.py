@@ -114,7 +114,10 @@ def generate_from_chunks(
             convs = [
                 [
                     ChatMessage("system", QA_SYSTEM),
-                    ChatMessage("user", QA_PROMPT.format(n=questions_per_chunk, passage=usable[i].text.strip())),
+                    ChatMessage(
+                        "user",
+                        QA_PROMPT.format(n=questions_per_chunk, passage=usable[i].text.strip()),
+                    ),
                 ]
                 for i in batch
             ]
@@ -124,7 +127,10 @@ def generate_from_chunks(
                 for question, answer in parse_pairs(gen.text)[:questions_per_chunk]:
                     counts["proposed"] += 1
                     key = normalize_question(question)
-                    if not answer_supported(answer, chunk.text) or normalize_question(answer) in key:
+                    if (
+                        not answer_supported(answer, chunk.text)
+                        or normalize_question(answer) in key
+                    ):
                         counts["unsupported"] += 1
                         continue
                     if key in seen:
@@ -134,9 +140,18 @@ def generate_from_chunks(
                     fact_id = f"{chunk.id}#{kept}"
                     rows.append(
                         QAExample(
-                            id=f"{fact_id}:p0", question=question, answers=[answer], fact_id=fact_id,
-                            doc_ids=[chunk.doc_id], phrasing="p0", context=chunk.text,
-                            meta={"source": "corpus", "chunk_id": chunk.id, "generator": generator.name},
+                            id=f"{fact_id}:p0",
+                            question=question,
+                            answers=[answer],
+                            fact_id=fact_id,
+                            doc_ids=[chunk.doc_id],
+                            phrasing="p0",
+                            context=chunk.text,
+                            meta={
+                                "source": "corpus",
+                                "chunk_id": chunk.id,
+                                "generator": generator.name,
+                            },
                         )
                     )
                     kept += 1
@@ -197,7 +212,9 @@ def paraphrase(
             convs = [
                 [
                     ChatMessage("system", PARAPHRASE_SYSTEM),
-                    ChatMessage("user", PARAPHRASE_PROMPT.format(n=n, question=sources[i].question)),
+                    ChatMessage(
+                        "user", PARAPHRASE_PROMPT.format(n=n, question=sources[i].question)
+                    ),
                 ]
                 for i in batch
             ]
@@ -221,10 +238,18 @@ def paraphrase(
                     base_phrasing = source.phrasing or "p"
                     out.append(
                         QAExample(
-                            id=f"{source.id}+para{made}", question=candidate, answers=list(source.answers),
-                            fact_id=source.fact_id or source.id, doc_ids=list(source.doc_ids),
-                            phrasing=f"{base_phrasing}+para{made}", context=source.context,
-                            meta={**source.meta, "paraphrase_of": source.id, "generator": generator.name},
+                            id=f"{source.id}+para{made}",
+                            question=candidate,
+                            answers=list(source.answers),
+                            fact_id=source.fact_id or source.id,
+                            doc_ids=list(source.doc_ids),
+                            phrasing=f"{base_phrasing}+para{made}",
+                            context=source.context,
+                            meta={
+                                **source.meta,
+                                "paraphrase_of": source.id,
+                                "generator": generator.name,
+                            },
                         )
                     )
             advance(len(batch))

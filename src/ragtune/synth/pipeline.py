@@ -62,7 +62,11 @@ def _chunks_by_doc(project: Project) -> dict[str, list[Chunk]]:
 
 
 def _load_rows(
-    project: Project, source: Source, path: Path | None, generator: Generator | None, progress: Progress
+    project: Project,
+    source: Source,
+    path: Path | None,
+    generator: Generator | None,
+    progress: Progress,
 ) -> tuple[list[QAExample], dict[str, int]]:
     if source in ("demo", "qa-file"):
         if path is None:
@@ -78,9 +82,14 @@ def _load_rows(
         if limit is not None and len(chunks) > limit:
             import random
 
-            chunks = sorted(random.Random(project.config.synth.seed).sample(chunks, limit), key=lambda c: c.id)
+            chunks = sorted(
+                random.Random(project.config.synth.seed).sample(chunks, limit), key=lambda c: c.id
+            )
         rows, counts = generate_from_chunks(
-            chunks, generator, questions_per_chunk=project.config.synth.questions_per_chunk, progress=progress
+            chunks,
+            generator,
+            questions_per_chunk=project.config.synth.questions_per_chunk,
+            progress=progress,
         )
         if not rows:
             raise DataError(
@@ -143,8 +152,17 @@ def synthesize(
     late: list[QAExample] = []
     if n_para > 0 and not single_phrasing:
         assert generator is not None
-        late = paraphrase(split.train, generator, n_para, avoid=[r.question for r in split.heldout], progress=progress)
-        late = [r.__class__.from_dict({**r.to_dict(), "meta": {**r.meta, "split": "train"}}) for r in late]
+        late = paraphrase(
+            split.train,
+            generator,
+            n_para,
+            avoid=[r.question for r in split.heldout],
+            progress=progress,
+        )
+        late = [
+            r.__class__.from_dict({**r.to_dict(), "meta": {**r.meta, "split": "train"}})
+            for r in late
+        ]
     train = split.train + late
 
     data_dir = project.data_dir
@@ -156,7 +174,9 @@ def synthesize(
     }
     counts["train"] = files.write_jsonl(data_dir / files.TRAIN_QA, (r.to_dict() for r in train))
     files.write_jsonl(data_dir / files.HELDOUT, (r.to_dict() for r in split.heldout))
-    counts["qa_sft"] = files.write_jsonl(data_dir / files.QA_SFT, (files.qa_chat_row(r) for r in train))
+    counts["qa_sft"] = files.write_jsonl(
+        data_dir / files.QA_SFT, (files.qa_chat_row(r) for r in train)
+    )
     counts["train_paraphrases"] = sum(1 for r in train if "paraphrase_of" in r.meta)
     counts["train_facts"] = len({fact_key(r) for r in train})
     counts["heldout_unseen_phrasing"] = len(split.unseen_phrasing)
@@ -170,17 +190,28 @@ def synthesize(
 
         assert generator is not None
         builder = RaftBuilder(
-            project.retriever(), generator, distractors=synth.raft_distractors,
-            oracle_share=synth.raft_oracle_share, candidates=synth.raft_candidates,
-            max_new_tokens=project.config.llm.max_new_tokens, style=synth.raft_target_style,
-            no_oracle_target=synth.raft_no_oracle_target, seed=seed,
+            project.retriever(),
+            generator,
+            distractors=synth.raft_distractors,
+            oracle_share=synth.raft_oracle_share,
+            candidates=synth.raft_candidates,
+            max_new_tokens=project.config.llm.max_new_tokens,
+            style=synth.raft_target_style,
+            no_oracle_target=synth.raft_no_oracle_target,
+            seed=seed,
         )
         examples, raft_counts = builder.build(train, _chunks_by_doc(project), progress=progress)
         counts["raft"] = files.write_jsonl(raft_path, (e.to_row() for e in examples))
-        raft_info = {**raft_counts, "retrieve_mode": project.config.retrieve.mode, "top_k": project.config.retrieve.top_k}
+        raft_info = {
+            **raft_counts,
+            "retrieve_mode": project.config.retrieve.mode,
+            "top_k": project.config.retrieve.top_k,
+        }
         written["raft_train"] = str(raft_path)
     else:
-        raft_path.unlink(missing_ok=True)  # never leave RAFT rows from older data beside new QA rows
+        raft_path.unlink(
+            missing_ok=True
+        )  # never leave RAFT rows from older data beside new QA rows
         raft_info = {"skipped": "no index; run: ragtune ingest PATH" if raft else "disabled"}
 
     manifest = SynthManifest(
@@ -189,7 +220,11 @@ def synthesize(
         source_fingerprint=file_fingerprint(resolved) if resolved and resolved.is_file() else None,
         seed=seed,
         counts=counts,
-        settings={**synth.model_dump(), "paraphrases": n_para, "paraphrased_before_split": single_phrasing},
+        settings={
+            **synth.model_dump(),
+            "paraphrases": n_para,
+            "paraphrased_before_split": single_phrasing,
+        },
         generator=generator.name if generator is not None else None,
         files=written,
         seconds=round(time.perf_counter() - started, 3),

@@ -30,7 +30,17 @@ from typing import Any
 from ragtune.errors import DataError
 from ragtune.types import QAExample
 
-_KNOWN = {"id", "question", "answer", "answers", "fact_id", "doc_ids", "context", "phrasing", "meta"}
+_KNOWN = {
+    "id",
+    "question",
+    "answer",
+    "answers",
+    "fact_id",
+    "doc_ids",
+    "context",
+    "phrasing",
+    "meta",
+}
 
 
 def load_qa_file(path: Path | str) -> list[QAExample]:
@@ -55,7 +65,9 @@ def load_qa_file(path: Path | str) -> list[QAExample]:
     seen: dict[str, int] = {}
     for (line, _), example in zip(rows, examples, strict=True):
         if example.id in seen:
-            raise DataError(f"{path}:{line}: duplicate id {example.id!r} (first on line {seen[example.id]})")
+            raise DataError(
+                f"{path}:{line}: duplicate id {example.id!r} (first on line {seen[example.id]})"
+            )
         seen[example.id] = line
     return examples
 
@@ -72,7 +84,9 @@ def _jsonl_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            raise DataError(
+                f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
         out.append((number, row))
@@ -84,8 +98,12 @@ def _csv_rows(path: Path, delimiter: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh, delimiter=delimiter)
-            if reader.fieldnames is None or "question" not in [f.strip() for f in reader.fieldnames]:
-                raise DataError(f"{path}:1: the header needs a 'question' column (got {reader.fieldnames})")
+            if reader.fieldnames is None or "question" not in [
+                f.strip() for f in reader.fieldnames
+            ]:
+                raise DataError(
+                    f"{path}:1: the header needs a 'question' column (got {reader.fieldnames})"
+                )
             for row in reader:
                 if None in row:  # more cells than header names
                     raise DataError(f"{path}:{reader.line_num}: more cells than header columns")
@@ -109,7 +127,9 @@ def _string_list(path: Path, line: int, key: str, value: Any) -> list[str]:
             try:
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{line}: {key!r} is not a valid JSON list ({exc.msg})") from exc
+                raise DataError(
+                    f"{path}:{line}: {key!r} is not a valid JSON list ({exc.msg})"
+                ) from exc
         else:
             return [part.strip() for part in stripped.split("|") if part.strip()]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):

@@ -92,7 +92,11 @@ class RaftExample:
 
 
 def target_text(
-    answer: str, quote: str | None, marker: int | None, style: TargetStyle, no_oracle: NoOracleTarget
+    answer: str,
+    quote: str | None,
+    marker: int | None,
+    style: TargetStyle,
+    no_oracle: NoOracleTarget,
 ) -> str:
     """The assistant turn: quote + cited answer, or a short cited sentence.
 
@@ -113,8 +117,8 @@ def target_text(
 class RaftBuilder:
     """Builds RAFT rows with a retriever and the inference generator's token counting.
 
-        builder = RaftBuilder(project.retriever(), project.generator, distractors=3)
-        examples, counts = builder.build(train_rows, chunks_by_doc)
+    builder = RaftBuilder(project.retriever(), project.generator, distractors=3)
+    examples, counts = builder.build(train_rows, chunks_by_doc)
     """
 
     def __init__(
@@ -159,10 +163,19 @@ class RaftBuilder:
         return None
 
     def build(
-        self, rows: Sequence[QAExample], chunks_by_doc: dict[str, list[Chunk]], progress: Progress | None = None
+        self,
+        rows: Sequence[QAExample],
+        chunks_by_doc: dict[str, list[Chunk]],
+        progress: Progress | None = None,
     ) -> tuple[list[RaftExample], dict[str, int]]:
         progress = progress or Progress()
-        counts = {"examples": 0, "with_oracle": 0, "without_oracle": 0, "no_oracle_found": 0, "oracle_retrieved": 0}
+        counts = {
+            "examples": 0,
+            "with_oracle": 0,
+            "without_oracle": 0,
+            "no_oracle_found": 0,
+            "oracle_retrieved": 0,
+        }
         out: list[RaftExample] = []
         embedder = getattr(self.retriever, "embedder", None)
         if embedder is not None and getattr(self.retriever, "mode", "") != "bm25":
@@ -176,8 +189,12 @@ class RaftBuilder:
         return out, counts
 
     def _build(
-        self, rows: Sequence[QAExample], chunks_by_doc: dict[str, list[Chunk]], progress: Progress,
-        counts: dict[str, int], out: list[RaftExample],
+        self,
+        rows: Sequence[QAExample],
+        chunks_by_doc: dict[str, list[Chunk]],
+        progress: Progress,
+        counts: dict[str, int],
+        out: list[RaftExample],
     ) -> None:
         with progress.task("building RAFT examples", total=len(rows), unit="questions") as advance:
             for row in rows:
@@ -190,8 +207,10 @@ class RaftBuilder:
                 oracle_hit, answer, retrieved = oracle
                 counts["oracle_retrieved"] += int(retrieved)
                 distractors = [
-                    h for h in hits
-                    if h.chunk.id != oracle_hit.chunk.id and contains_answer(h.chunk.text, row.answers) is None
+                    h
+                    for h in hits
+                    if h.chunk.id != oracle_hit.chunk.id
+                    and contains_answer(h.chunk.text, row.answers) is None
                 ]
                 with_oracle = self.rng.random() < self.oracle_share
                 if with_oracle:
@@ -199,15 +218,26 @@ class RaftBuilder:
                     self.rng.shuffle(passages)
                 else:
                     passages = distractors[: self.distractors + 1]
-                messages, kept = rag_messages(row.question, passages, self.generator, self.max_new_tokens)
-                marker = next((i + 1 for i, h in enumerate(kept) if h.chunk.id == oracle_hit.chunk.id), None)
+                messages, kept = rag_messages(
+                    row.question, passages, self.generator, self.max_new_tokens
+                )
+                marker = next(
+                    (i + 1 for i, h in enumerate(kept) if h.chunk.id == oracle_hit.chunk.id), None
+                )
                 quote = quote_around(oracle_hit.chunk.text, answer) if marker else None
                 if with_oracle and marker is None:
                     with_oracle = False  # the oracle was cut by the prompt budget
-                target = target_text(answer if marker else row.answers[0], quote, marker, self.style, self.no_oracle_target)
+                target = target_text(
+                    answer if marker else row.answers[0],
+                    quote,
+                    marker,
+                    self.style,
+                    self.no_oracle_target,
+                )
                 out.append(
                     RaftExample(
-                        messages=[*messages, ChatMessage("assistant", target)], qa_id=row.id,
+                        messages=[*messages, ChatMessage("assistant", target)],
+                        qa_id=row.id,
                         oracle_chunk_id=oracle_hit.chunk.id if with_oracle else None,
                         chunk_ids=[h.chunk.id for h in kept],
                     )

@@ -55,7 +55,10 @@ def _tag(row: QAExample, split: str) -> QAExample:
 
 
 def split_by_fact(
-    rows: list[QAExample], heldout_share: float = 0.25, unseen_fact_share: float = 0.15, seed: int = 0
+    rows: list[QAExample],
+    heldout_share: float = 0.25,
+    unseen_fact_share: float = 0.15,
+    seed: int = 0,
 ) -> Split:
     """Split ``rows`` by fact; deterministic for a given ``seed``.
 
@@ -95,6 +98,8 @@ def split_by_fact(
         split.unseen_phrasing = [r for r in split.unseen_phrasing if r not in leaked]
         split.train.extend(_tag(r, "train") for r in leaked)
     # Unseen facts must not share a question with training either (duplicate rows across facts).
-    split.unseen_fact = [r for r in split.unseen_fact if normalize_question(r.question) not in trained]
+    split.unseen_fact = [
+        r for r in split.unseen_fact if normalize_question(r.question) not in trained
+    ]
     split.train.sort(key=lambda r: (fact_key(r), r.phrasing, r.id))
     return split

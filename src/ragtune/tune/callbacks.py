@@ -39,7 +39,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class CostMeter(TrainerCallback):  # type: ignore[misc]
+class CostMeter(TrainerCallback):
     """Measures training cost; totals are cumulative over resumed sessions."""
 
     def __init__(self, previous: dict[str, Any] | None = None) -> None:
@@ -90,7 +90,9 @@ class CostMeter(TrainerCallback):  # type: ignore[misc]
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.end_step = state.global_step
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         if logs and "loss" in logs:
             self.loss_history.append([state.global_step, round(float(logs["loss"]), 5)])
 
@@ -102,7 +104,7 @@ class CostMeter(TrainerCallback):  # type: ignore[misc]
             (folder / COST_FILE).write_text(json.dumps(self.totals(), indent=2))
 
 
-class ProgressCallback(TrainerCallback):  # type: ignore[misc]
+class ProgressCallback(TrainerCallback):
     """Drives a :class:`ragtune.progress.Progress` bar in tokens (so the bar shows
     tokens/s and the ETA) and logs loss, learning rate and speed every logging step."""
 
@@ -136,7 +138,9 @@ class ProgressCallback(TrainerCallback):  # type: ignore[misc]
             self._advance(seen - self._seen)
             self._seen = seen
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         if self._advance is None or not logs or "loss" not in logs:
             return
         elapsed = max(1e-9, time.perf_counter() - self._started)

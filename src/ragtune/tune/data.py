@@ -47,14 +47,20 @@ class TrainingData:
 def split_prompt_completion(row: dict[str, Any]) -> dict[str, Any]:
     """A ``{"messages": [...]}`` row as ``{"prompt": [...], "completion": [last turn]}``."""
     messages = row.get("messages")
-    if not isinstance(messages, list) or len(messages) < 2 or messages[-1].get("role") != "assistant":
+    if (
+        not isinstance(messages, list)
+        or len(messages) < 2
+        or messages[-1].get("role") != "assistant"
+    ):
         raise DataError("a chat row needs 'messages' ending with an assistant turn")
     return {"prompt": messages[:-1], "completion": messages[-1:]}
 
 
 def _read_chat_rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
-        raise DataError(f"{path}: no such file; run: ragtune synth (RAFT rows also need an index: ragtune ingest)")
+        raise DataError(
+            f"{path}: no such file; run: ragtune synth (RAFT rows also need an index: ragtune ingest)"
+        )
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -90,10 +90,18 @@ def list_adapters(adapters_dir: Path | str) -> list[AdapterManifest]:
             peft_config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
             out.append(
                 AdapterManifest(
-                    mode=folder.name, method=str(peft_config.get("peft_type", "?")).lower(),
-                    base_model=str(peft_config.get("base_model_name_or_path", "")), path=str(folder),
-                    steps=0, epochs=0, examples=0, tokens_seen=0, train_seconds=0, cpu_seconds=0,
-                    peak_rss_mb=0, final_loss=None,
+                    mode=folder.name,
+                    method=str(peft_config.get("peft_type", "?")).lower(),
+                    base_model=str(peft_config.get("base_model_name_or_path", "")),
+                    path=str(folder),
+                    steps=0,
+                    epochs=0,
+                    examples=0,
+                    tokens_seen=0,
+                    train_seconds=0,
+                    cpu_seconds=0,
+                    peak_rss_mb=0,
+                    final_loss=None,
                 )
             )
     return out

@@ -45,7 +45,9 @@ def merge_adapter(project: Project, mode: str = "qa", out: Path | str | None = N
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     tmp.chmod(0o755)
     merged.save_pretrained(tmp)
-    transformers.AutoTokenizer.from_pretrained(adapter if (adapter / "tokenizer_config.json").is_file() else base).save_pretrained(tmp)
+    transformers.AutoTokenizer.from_pretrained(
+        adapter if (adapter / "tokenizer_config.json").is_file() else base
+    ).save_pretrained(tmp)
     if manifest is not None:
         manifest.merged_path = str(target)
         manifest.write(tmp)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +47,11 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
 
     if not folder.is_dir():
         return None
-    done = [p for p in folder.glob("checkpoint-*") if (p / COST_FILE).is_file() and (p / "trainer_state.json").is_file()]
+    done = [
+        p
+        for p in folder.glob("checkpoint-*")
+        if (p / COST_FILE).is_file() and (p / "trainer_state.json").is_file()
+    ]
     return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
@@ -58,7 +61,9 @@ def _token_lengths(tokenizer: Any, data: TrainingData) -> list[int]:
     lengths = []
     for row in data.rows:
         ids = tokenizer.apply_chat_template([*row["prompt"], *row["completion"]], tokenize=True)
-        lengths.append(len(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids))
+        lengths.append(
+            len(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+        )
     return lengths
 
 
@@ -81,7 +86,11 @@ def batch_shape(tune: TuneConfig, lengths: list[int], context_window: int) -> tu
     longest = max(lengths)
     floor = -(-(longest + 1) // 64) * 64
     if not tune.packing:
-        return min(max(tune.max_seq_tokens, floor), context_window), tune.batch_size, tune.gradient_accumulation_steps
+        return (
+            min(max(tune.max_seq_tokens, floor), context_window),
+            tune.batch_size,
+            tune.gradient_accumulation_steps,
+        )
     per_step = tune.batch_size * sum(lengths) / len(lengths)
     length = min(max(floor, min(tune.max_seq_tokens, -(-int(per_step) // 64) * 64)), context_window)
     accumulate = max(1, round(per_step / length)) * tune.gradient_accumulation_steps
@@ -89,7 +98,12 @@ def batch_shape(tune: TuneConfig, lengths: list[int], context_window: int) -> tu
 
 
 def build_sft_config(
-    tune: TuneConfig, output_dir: Path, shape: tuple[int, int, int], bf16: bool, lm_mode: bool, max_steps: int | None
+    tune: TuneConfig,
+    output_dir: Path,
+    shape: tuple[int, int, int],
+    bf16: bool,
+    lm_mode: bool,
+    max_steps: int | None,
 ) -> Any:
     trl = require("trl", "train")
     torch = require("torch", "train")
@@ -186,6 +200,8 @@ def train(
 
     if not torch.cuda.is_available():
         torch.set_num_threads(os.cpu_count() or 1)
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
     data = load_training_data(project, mode)
     base_path = resolve_model_path(project.config.llm.model)
     tokenizer = transformers.AutoTokenizer.from_pretrained(base_path)
@@ -206,7 +222,9 @@ def train(
     if not lm_mode and max(lengths) >= length:
         keep = [i for i, n in enumerate(lengths) if n < length]
         if not keep:
-            raise DataError(f"every {mode} example is longer than the model's window ({context_window} tokens)")
+            raise DataError(
+                f"every {mode} example is longer than the model's window ({context_window} tokens)"
+            )
         data.rows = [data.rows[i] for i in keep]
         lengths = [lengths[i] for i in keep]
 
@@ -214,59 +232,111 @@ def train(
     resume_from = last_complete_checkpoint(checkpoints) if resume else None
     if resume and resume_from is None:
         progress.log(f"no complete checkpoint in {checkpoints}; starting from step 0")
-    if resume_from is None:
-        shutil.rmtree(checkpoints, ignore_errors=True)
+    if resume_from is None and int(os.environ.get("RANK", "0")) == 0:
+        shutil.rmtree(checkpoints, ignore_errors=True)  # a fresh run never resumes stale state
     checkpoints.mkdir(parents=True, exist_ok=True)
 
     peft_config = None
     if lora:
         peft = require("peft", "train")
         peft_config = peft.LoraConfig(
-            r=tune.lora_rank, lora_alpha=tune.lora_alpha, lora_dropout=tune.lora_dropout,
-            target_modules=list(tune.lora_targets), bias="none", task_type="CAUSAL_LM",
+            r=tune.lora_rank,
+            lora_alpha=tune.lora_alpha,
+            lora_dropout=tune.lora_dropout,
+            target_modules=list(tune.lora_targets),
+            bias="none",
+            task_type="CAUSAL_LM",
         )
     args = build_sft_config(tune, checkpoints, shape, bf16, lm_mode, max_steps)
     dataset = datasets.Dataset.from_list(data.rows)
     trainer = trl.SFTTrainer(
-        model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
     )
-    trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
+    trainer.remove_callback(
+        transformers.trainer_callback.PrinterCallback
+    )  # progress and manifest say it all
     meter = CostMeter.resume_from(resume_from)
     epoch_tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
     trainer.add_callback(meter)
-    trainer.add_callback(ProgressCallback(progress, int(epoch_tokens * tune.epochs) if not max_steps else 0, mode))
+    trainer.add_callback(
+        ProgressCallback(progress, int(epoch_tokens * tune.epochs) if not max_steps else 0, mode)
+    )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
 
     state = trainer.state
-    if not trainer.is_world_process_zero():
-        return AdapterManifest(mode, tune.method, base_path, "", state.global_step, tune.epochs, len(data.rows),
-                               int(state.num_input_tokens_seen), 0, 0, 0, None)
-    totals = meter.totals()
-    losses = [h for h in totals["loss_history"]]
-    final_loss = losses[-1][1] if losses else float(result.training_loss)
     target = project.adapters_dir / mode
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{mode}.tmp-", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; an adapter folder is shared like any other
+    # Every rank takes part in saving (FSDP gathers the shards); only rank 0 writes.
+    main = trainer.is_world_process_zero()
+    tmp = target.parent / f".{mode}.tmp"
+    if main:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))
+    if not main:
+        return AdapterManifest(
+            mode,
+            tune.method,
+            str(base_path),
+            str(target),
+            int(state.global_step),
+            tune.epochs,
+            len(data.rows),
+            int(state.num_input_tokens_seen),
+            0,
+            0,
+            0,
+            None,
+        )
     tokenizer.save_pretrained(str(tmp))
+    totals = meter.totals()
+    losses = list(totals["loss_history"])
+    final_loss = losses[-1][1] if losses else float(result.training_loss)
     manifest = AdapterManifest(
-        mode=mode, method=tune.method, base_model=str(base_path), path=str(target),
-        steps=int(state.global_step), epochs=float(tune.epochs), examples=len(data.rows),
-        tokens_seen=int(state.num_input_tokens_seen), train_seconds=totals["train_seconds"],
-        cpu_seconds=totals["cpu_seconds"], peak_rss_mb=totals["peak_rss_mb"], final_loss=final_loss,
+        mode=mode,
+        method=tune.method,
+        base_model=str(base_path),
+        path=str(target),
+        steps=int(state.global_step),
+        epochs=float(tune.epochs),
+        examples=len(data.rows),
+        tokens_seen=int(state.num_input_tokens_seen),
+        train_seconds=totals["train_seconds"],
+        cpu_seconds=totals["cpu_seconds"],
+        peak_rss_mb=totals["peak_rss_mb"],
+        final_loss=final_loss,
         hyperparameters={
-            **tune.model_dump(), "max_steps": max_steps, "sequence_length": length,
-            "rows_per_forward": shape[1], "accumulation_steps": shape[2], "bf16_effective": bf16,
-            "device": "cuda" if torch.cuda.is_available() else "cpu", "threads": torch.get_num_threads(),
-            "world_size": int(trainer.args.world_size), "longest_example_tokens": max(lengths),
+            **tune.model_dump(),
+            "max_steps": max_steps,
+            "planned_steps": int(state.max_steps),
+            "sequence_length": length,
+            "rows_per_forward": shape[1],
+            "accumulation_steps": shape[2],
+            "bf16_effective": bf16,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "threads": torch.get_num_threads(),
+            "world_size": int(trainer.args.world_size),
+            "longest_example_tokens": max(lengths),
         },
         data={"file": data.source, "kind": data.kind, "manifest": data.data_manifest},
-        sessions=totals["sessions"], loss_history=losses,
-        peak_gpu_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if torch.cuda.is_available() else None,
-        tokens_per_second=round(state.num_input_tokens_seen / max(1e-9, totals["train_seconds"]), 1),
+        sessions=totals["sessions"],
+        loss_history=losses,
+        peak_gpu_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        if torch.cuda.is_available()
+        else None,
+        tokens_per_second=round(
+            state.num_input_tokens_seen / max(1e-9, totals["train_seconds"]), 1
+        ),
         versions=_versions(),
-        machine={"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        machine={
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     manifest.write(tmp)
