@@ -81,3 +81,17 @@ def test_importing_synth_and_tune_does_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_bad_mode_and_overrides_are_config_errors(tmp_path: Path) -> None:
+    from ragtune.errors import ConfigError
+    from ragtune.project import Project
+    from ragtune.tune import train
+
+    project = Project.init(tmp_path / "p", {"embed": {"backend": "hash"}})
+    with pytest.raises(ConfigError, match="unknown tuning mode 'chat'"):
+        train(project, "chat")
+    with pytest.raises(ConfigError, match=r"tune\.lora_rnak"):
+        train(project, "qa", lora_rnak=8)
+    with pytest.raises(ConfigError, match=r"tune\.epochs"):
+        train(project, "qa", epochs=-1)

@@ -108,7 +108,7 @@ class ProgressCallback(TrainerCallback):
     """Drives a :class:`ragtune.progress.Progress` bar in tokens (so the bar shows
     tokens/s and the ETA) and logs loss, learning rate and speed every logging step."""
 
-    def __init__(self, progress: Progress, total_tokens: int, label: str) -> None:
+    def __init__(self, progress: Progress, total_tokens: int | None, label: str) -> None:
         self.progress = progress
         self.total_tokens = total_tokens
         self.label = label

@@ -187,9 +187,17 @@ def train(
     """
     if mode not in MODES:
         raise ConfigError(f"unknown tuning mode {mode!r}; choose one of: {', '.join(MODES)}")
-    tune = project.config.tune.model_copy(update=overrides) if overrides else project.config.tune
+    tune = project.config.tune
     if overrides:
-        tune = type(tune).model_validate(tune.model_dump())  # validate the overridden values
+        from pydantic import ValidationError
+
+        try:
+            tune = type(tune).model_validate({**tune.model_dump(), **overrides})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"tune.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(problems) from None
     progress = progress or Progress()
     torch = require("torch", "train")
     transformers = require("transformers", "train")
@@ -263,7 +271,7 @@ def train(
     epoch_tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
     trainer.add_callback(meter)
     trainer.add_callback(
-        ProgressCallback(progress, int(epoch_tokens * tune.epochs) if not max_steps else 0, mode)
+        ProgressCallback(progress, None if max_steps else int(epoch_tokens * tune.epochs), mode)
     )
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
 
