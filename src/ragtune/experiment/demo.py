@@ -37,7 +37,41 @@ DEMO_CONFIG: dict[str, Any] = {
     # A 135M model on two CPU cores answers in seconds, not milliseconds; the report and
     # `ragtune recommend --latency-budget-ms` show how the choice moves with this budget.
     "recommend": {"latency_budget_ms": 20000.0},
+    # Several passes at a high rate are what makes a small model recall new facts
+    # (see tests/tune/test_learns_facts.py); also used when the freshness test retrains.
+    "tune": {"epochs": 6.0, "learning_rate": 2e-3, "batch_size": 8},
 }
+
+
+def write_fact_slice(
+    v1: Path, v2: Path, out: Path, facts: int | None, seed: int = 0
+) -> tuple[Path, Path]:
+    """``qa.jsonl`` of both versions limited to ``facts`` facts: two thirds of them facts
+    that change in version 2 (what the freshness test asks about), the rest unchanged.
+
+    Returns the two files (the corpus's own ``qa.jsonl`` files when ``facts`` is None).
+    """
+    import random
+
+    from ragtune.demo import load_changes, load_qa
+
+    if facts is None:
+        return v1 / "qa.jsonl", v2 / "qa.jsonl"
+    rows_v1, rows_v2 = load_qa(v1 / "qa.jsonl"), load_qa(v2 / "qa.jsonl")
+    known = list(dict.fromkeys(r.fact_id for r in rows_v1))
+    changed = [c.fact_id for c in load_changes(v2) if c.fact_id in set(known)]
+    rng = random.Random(seed)
+    rng.shuffle(changed)
+    chosen = changed[: (2 * facts) // 3]
+    others = [f for f in known if f not in set(changed)]
+    rng.shuffle(others)
+    chosen += others[: facts - len(chosen)]
+    keep = set(chosen)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = out / "qa-v1-slice.jsonl", out / "qa-v2-slice.jsonl"
+    for path, rows in zip(paths, (rows_v1, rows_v2), strict=True):
+        path.write_text("".join(json.dumps(r.to_dict()) + "\n" for r in rows if r.fact_id in keep))
+    return paths
 
 
 @dataclass
@@ -50,7 +84,13 @@ class DemoPlan:
     measure_before: bool = True
     retrain: bool = True
     train: bool = True
-    train_overrides: dict[str, Any] = field(default_factory=dict)
+    # Facts the demo trains and asks about (None: all ~180). Knowledge injection into a
+    # 135M model takes several epochs per fact; a slice keeps that within minutes on a CPU.
+    facts: int | None = 60
+    # Per-mode overrides of the [tune] section for the first training (e.g. shorter RAFT).
+    train_overrides: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"raft": {"epochs": 2.0}}
+    )
     seed: int = 0
 
     @classmethod
@@ -65,7 +105,8 @@ class DemoPlan:
             freshness_questions=8,
             latency_probe=1,
             measure_before=False,
-            train_overrides={"epochs": 1.0},
+            facts=24,
+            train_overrides={"qa": {"epochs": 4.0}, "raft": {"epochs": 1.0}},
         )
 
 
@@ -175,6 +216,9 @@ def run_demo(
         "ingest", "Indexing version 1 (chunk, embed, SQLite + FAISS + BM25)", ingest
     )
     say(f"    {report.added} documents, {report.chunks_embedded} chunks")
+    qa_v1, qa_v2 = write_fact_slice(v1, v2, project.data_dir.parent / "demo", plan.facts, plan.seed)
+    if plan.facts is not None:
+        say(f"    training and questions on a slice of {plan.facts} facts ({qa_v1})")
 
     reason = training_available() if plan.train else "skipped on request (--no-train)"
     if reason:
@@ -186,7 +230,7 @@ def run_demo(
         manifest = stages.run(
             "synthesize",
             "Synthesizing training data (QA pairs, held-out split by fact, RAFT examples)",
-            lambda: synthesize(project, source="demo", path=v1 / "qa.jsonl", progress=progress),
+            lambda: synthesize(project, source="demo", path=qa_v1, progress=progress),
         )
         say(
             f"    {manifest.counts.get('train', 0)} training questions, "
@@ -195,7 +239,7 @@ def run_demo(
         for mode in ("qa", "raft"):
 
             def train(mode: str = mode) -> dict[str, Any]:
-                return train_adapter(project, mode, progress, **plan.train_overrides)
+                return train_adapter(project, mode, progress, **plan.train_overrides.get(mode, {}))
 
             cost = stages.run(f"train {mode}", f"Fine-tuning the {mode!r} LoRA adapter", train)
             say(
@@ -208,7 +252,7 @@ def run_demo(
         # Without synthesis there is no held-out split: ask the demo's own questions.
         from ragtune.demo import load_qa
 
-        questions = load_qa(v1 / "qa.jsonl")
+        questions = load_qa(qa_v1)
     run, eval_path = stages.run(
         "evaluate",
         f"Evaluating all five arms on the same {plan.eval_questions} held-out questions",
@@ -241,6 +285,7 @@ def run_demo(
             measure_before=plan.measure_before,
             limit=plan.freshness_questions,
             progress=progress,
+            retrain_qa=qa_v2,
         ),
     )
     result.freshness_run = fresh_path

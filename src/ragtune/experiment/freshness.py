@@ -154,8 +154,13 @@ def run_freshness(
     limit: int | None = None,
     progress: Progress | None = None,
     write: bool = True,
+    retrain_qa: Path | None = None,
 ) -> tuple[RunFile, Path | None]:
-    """Apply ``update`` to the project and measure every arm's staleness; returns the run."""
+    """Apply ``update`` to the project and measure every arm's staleness; returns the run.
+
+    ``retrain_qa``: the QA file to re-synthesize from when retraining (default: the
+    update folder's ``qa.jsonl`` when training data came from a QA file).
+    """
     settings = project.config.eval
     progress = progress or Progress()
     started = time.perf_counter()
@@ -220,6 +225,7 @@ def run_freshness(
                 modes,
                 update_dir=docs_dir.parent if docs_dir.name == "docs" else None,
                 progress=progress,
+                qa_file=retrain_qa,
             )
             measure("retrained", [a for a in tuned if ARM_MODES[a] in modes])
     elif modes:

@@ -54,7 +54,9 @@ def reload_generator(project: Project) -> None:
     gc.collect()
 
 
-def synth_source(project: Project, update_dir: Path | None = None) -> dict[str, Any]:
+def synth_source(
+    project: Project, update_dir: Path | None = None, qa_file: Path | None = None
+) -> dict[str, Any]:
     """How to re-synthesize after an update: the same source as last time, with the
     updated folder's ``qa.jsonl`` when the source was a QA file that the update ships."""
     manifest_path = project.data_dir / "manifest.json"
@@ -69,6 +71,8 @@ def synth_source(project: Project, update_dir: Path | None = None) -> dict[str, 
         and source in ("demo", "qa-file")
     ):
         path = str(update_dir / "qa.jsonl")
+    if qa_file is not None and source in ("demo", "qa-file"):
+        path = str(qa_file)
     return {
         "source": source,
         "path": path,
@@ -124,14 +128,19 @@ def retrain(
     modes: Sequence[str],
     update_dir: Path | None = None,
     progress: Progress | None = None,
+    qa_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Re-synthesize and retrain ``modes`` after a document update; every figure measured."""
+    """Re-synthesize and retrain ``modes`` after a document update; every figure measured.
+
+    ``qa_file`` replaces the QA file the training data was synthesized from (the update's
+    version of it); by default the update folder's ``qa.jsonl`` if it has one.
+    """
     reason = training_available()
     if reason:
         raise RagtuneError(reason)
     progress = progress or Progress()
     started = time.perf_counter()
-    source = synth_source(project, update_dir)
+    source = synth_source(project, update_dir, qa_file)
     progress.log(f"Re-synthesizing training data ({source['source']})")
     out: dict[str, Any] = {
         "synth": synthesize_training_data(project, source, progress),
