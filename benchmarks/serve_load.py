@@ -75,7 +75,9 @@ def build_project(
     return project, questions
 
 
-async def fire(url: str, questions: list[str], max_tokens: int, timeout_s: float) -> dict[str, Any]:
+async def fire(
+    url: str, arm: str, questions: list[str], max_tokens: int, timeout_s: float
+) -> dict[str, Any]:
     """All questions at once, one connection each; wall time until the last answer."""
     limits = httpx.Limits(
         max_connections=len(questions) + 4, max_keepalive_connections=len(questions) + 4
@@ -90,7 +92,7 @@ async def fire(url: str, questions: list[str], max_tokens: int, timeout_s: float
                 response = await client.post(
                     "/v1/chat/completions",
                     json={
-                        "model": "rag",
+                        "model": arm,
                         "max_tokens": max_tokens,
                         "messages": [{"role": "user", "content": question}],
                     },
@@ -135,15 +137,20 @@ async def fire(url: str, questions: list[str], max_tokens: int, timeout_s: float
 
 
 def measure(
-    project: Project, max_batch: int, questions: list[str], max_tokens: int, timeout_s: float
+    project: Project,
+    arm: str,
+    max_batch: int,
+    questions: list[str],
+    max_tokens: int,
+    timeout_s: float,
 ) -> dict[str, Any]:
     project.config.serve.max_batch = max_batch
     app = create_app(project, api_key=KEY)
     with BackgroundServer(app, log_level="error") as server:
-        asyncio.run(fire(server.url, questions[:1], max_tokens, timeout_s))  # warm-up
+        asyncio.run(fire(server.url, arm, questions[:1], max_tokens, timeout_s))  # warm-up
         service = app.state.service
         batches_before = service.queue.batches_run
-        result = asyncio.run(fire(server.url, questions, max_tokens, timeout_s))
+        result = asyncio.run(fire(server.url, arm, questions, max_tokens, timeout_s))
         result["model_batches"] = service.queue.batches_run - batches_before
     result["max_batch"] = max_batch
     label = "batched" if max_batch > 1 else "one-at-a-time"
@@ -161,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--requests", type=int, default=64, help="Concurrent chat requests per server (<= 256)."
     )
+    parser.add_argument("--arm", default="rag", help="The arm asked (model name).")
     parser.add_argument("--max-tokens", type=int, default=16, help="max_tokens per request.")
     parser.add_argument(
         "--max-batch", type=int, default=32, help="serve.max_batch of the batched server."
@@ -190,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()
         started = time.perf_counter()
         # One-at-a-time first, then batched: the model is warm for both (loaded once).
-        serial = measure(project, 1, questions, args.max_tokens, args.timeout)
-        batched = measure(project, args.max_batch, questions, args.max_tokens, args.timeout)
+        serial = measure(project, args.arm, 1, questions, args.max_tokens, args.timeout)
+        batched = measure(
+            project, args.arm, args.max_batch, questions, args.max_tokens, args.timeout
+        )
         total = time.perf_counter() - started
         load_after = os.getloadavg()
         generator = project.generator
@@ -218,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             "model": getattr(generator, "name", "?"),
             "backend": "scripted" if args.scripted else "transformers",
             "dtype": str(getattr(generator, "dtype", "")),
-            "arm": "rag",
+            "arm": args.arm,
             "max_tokens": args.max_tokens,
             "requests": args.requests,
             "concurrency": args.requests,
