@@ -35,8 +35,11 @@ def is_inside(path: Path, folder: Path) -> bool:
 
 
 def valid_run_id(run_id: str) -> bool:
-    """>>> valid_run_id("compare-2026.11"), valid_run_id("../secret"), valid_run_id("..")
-    (True, False, False)"""
+    """Whether ``run_id`` is a plain file stem (no path, no dots-only names).
+
+    >>> valid_run_id("compare-2026.11"), valid_run_id("../secret"), valid_run_id("..")
+    (True, False, False)
+    """
     return bool(RUN_ID.match(run_id)) and ".." not in run_id
 
 
