@@ -176,6 +176,8 @@ def freshness_command(
 
 
 def print_freshness(run: Any, path: Path | None) -> None:
+    from ragtune.report.sections import time_to_fresh_text
+
     phases = run.freshness.get("phases", [])
     table = Table(
         title=f"Freshness: {run.data['n_changed']} changed, {run.data['n_unchanged']} unchanged facts"
@@ -202,7 +204,7 @@ def print_freshness(run: Any, path: Path | None) -> None:
             *cells,
             f"{final['unchanged']['mean']:.0%}",
             f"{s['after_update']} → {s['final']}",
-            "–" if ttf["seconds"] is None else f"{ttf['seconds']:,.1f} s ({ttf['how']})",
+            f"{time_to_fresh_text(ttf)} ({ttf['how']})",
         )
     console.print(table)
     for note in run.notes:

@@ -120,9 +120,17 @@ def verdict(phase: dict[str, Any]) -> str:
 
 
 def time_to_fresh(
-    arm: str, ingest_s: float, refresh: dict[str, Any] | None, after_update: str
+    arm: str,
+    ingest_s: float,
+    refresh: dict[str, Any] | None,
+    after_update: str,
+    costs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Seconds (and what they buy) for ``arm`` to answer with the new documents again."""
+    """Seconds (and what they buy) for ``arm`` to answer with the new documents again.
+
+    Without a measured retraining, ``estimate_seconds`` is what synthesis and training
+    cost when the adapter was first made (from ``costs``), and ``seconds`` stays ``None``.
+    """
     if arm == "base":
         return {
             "seconds": None,
@@ -132,10 +140,18 @@ def time_to_fresh(
         return {"seconds": round(ingest_s, 3), "how": "incremental re-index"}
     mode = ARM_MODES[arm]
     if refresh is None or mode not in refresh.get("train", {}):
-        return {
+        out: dict[str, Any] = {
             "seconds": None,
-            "how": "stale until retrained (run without --no-retrain to measure)",
+            "how": "stale until retrained (not retrained in this run)",
         }
+        first = ((costs or {}).get("train") or {}).get(mode) or {}
+        if first.get("train_seconds") is not None:
+            synth = ((costs or {}).get("synth") or {}).get("seconds") or 0.0
+            out["estimate_seconds"] = round(
+                synth + first["train_seconds"] + (ingest_s if arm in RETRIEVING else 0), 3
+            )
+            out["how"] = "stale until retrained; estimate: synthesis + training as first measured"
+        return out
     seconds = refresh["synth"]["seconds"] + refresh["train"][mode]["seconds"]
     how = f"re-synthesis + retraining the {mode!r} adapter"
     if arm in RETRIEVING:
@@ -266,7 +282,11 @@ def run_freshness(
             "final": verdict(phases[arm][final_phase]),
             "final_phase": final_phase,
             "time_to_fresh": time_to_fresh(
-                arm, report.seconds, refresh if arm in ARM_MODES else None, after_update
+                arm,
+                report.seconds,
+                refresh if arm in ARM_MODES else None,
+                after_update,
+                costs_before,
             ),
         }
     run.records = records

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ragtune.report.model import ReportData
-from ragtune.report.sections import PHASE_LABELS, SPLIT_LABELS, pct, signed
+from ragtune.report.sections import PHASE_LABELS, SPLIT_LABELS, pct, signed, time_to_fresh_text
 
 
 def _ci(interval: dict[str, Any] | None) -> str:
@@ -122,7 +122,7 @@ def render_markdown(data: ReportData) -> str:
                     a,
                     *cells,
                     f"{s['after_update']} → {s['final']}",
-                    "–" if ttf["seconds"] is None else f"{ttf['seconds']:,.1f} s",
+                    time_to_fresh_text(ttf),
                     ttf["how"],
                 ]
             )

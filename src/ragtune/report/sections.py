@@ -53,6 +53,15 @@ def arm_label(arm: str) -> str:
     return f"<span class='swatch' style='background:{arm_color(arm)}'></span>{escape(arm)}"
 
 
+def time_to_fresh_text(ttf: dict[str, Any]) -> str:
+    """``"12.3 s"``, ``"≈ 410 s (estimate)"`` or ``"–"``."""
+    if ttf.get("seconds") is not None:
+        return f"{ttf['seconds']:,.1f} s"
+    if ttf.get("estimate_seconds") is not None:
+        return f"≈ {ttf['estimate_seconds']:,.0f} s (estimate)"
+    return "–"
+
+
 def figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
 
@@ -309,11 +318,7 @@ def freshness(data: ReportData) -> str:
         )
         final = s["phases"][s["final_phase"]]
         ttf = s["time_to_fresh"]
-        seconds = (
-            "never"
-            if ttf["seconds"] is None and arm == "base"
-            else ("–" if ttf["seconds"] is None else f"{ttf['seconds']:,.1f} s")
-        )
+        seconds = "never" if arm == "base" else time_to_fresh_text(ttf)
         body += (
             f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}<td class='num'>{pct(final['unchanged']['mean'])}</td>"
             f"<td class='state'><span class='tag {s['after_update']}'>{STATE_LABELS.get(s['after_update'], s['after_update'])}"
