@@ -114,7 +114,7 @@ class SlowScripted(ScriptedGenerator):
         return super()._generate_batch(conversations, params, adapter)
 
 
-@pytest.mark.parametrize(("max_batch", "most_batches"), [(32, 3), (1, 16)])
+@pytest.mark.parametrize(("max_batch", "most_batches"), [(32, 4), (1, 16)])
 def test_the_server_batches_concurrent_chat_requests(
     project: Project, max_batch: int, most_batches: int
 ) -> None:
@@ -146,4 +146,6 @@ def test_the_server_batches_concurrent_chat_requests(
     assert sum(generator.batch_sizes) == 16
     assert len(generator.batch_sizes) <= most_batches
     if max_batch > 1:
-        assert max(generator.batch_sizes) >= 8
+        assert max(generator.batch_sizes) >= 6
+    else:
+        assert generator.batch_sizes == [1] * 16
