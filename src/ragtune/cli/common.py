@@ -15,7 +15,9 @@ from rich.console import Console
 from ragtune.errors import ConfigError
 
 console = Console()
-err_console = Console(stderr=True)
+# Errors and skipped-file lines carry paths and line numbers that scripts grep for:
+# never wrap them at the terminal width.
+err_console = Console(stderr=True, soft_wrap=True)
 
 ProjectOption = typer.Option(
     None,
