@@ -265,6 +265,12 @@ class RecommendConfig(Section):
     )
     accuracy_floor: float = Field(0.0, ge=0.0, le=1.0)
     horizon_months: float = Field(12.0, gt=0)
+    max_accuracy_gap: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Equally accurate: no called difference and at most this far behind the best.",
+    )
 
 
 class ServeConfig(Section):

@@ -205,3 +205,21 @@ def test_no_break_even_when_one_arm_is_dearer_in_every_way() -> None:
     assert (
         break_even_updates(PROFILES["ft"], PROFILES["rag"], constraints(queries_per_day=0)) is None
     )
+
+
+def test_a_large_gap_is_not_a_tie_even_when_not_called() -> None:
+    # 16 questions: rag 75% vs ft 44% is not called, but 31 points is no tie.
+    profiles = {
+        "rag": profile("rag", 0.75, per_query_s=1.9, one_off_s=30, per_update_s=5, width=0.2),
+        "ft": profile("ft", 0.44, per_query_s=0.2, one_off_s=370, per_update_s=370, width=0.25),
+    }
+    comparisons = [diff("rag", "ft", 0.31, False)]
+    rec = recommend_from_profiles(
+        profiles, comparisons, constraints(updates_per_month=4, queries_per_day=1000)
+    )
+    assert rec.arm == "rag" and rec.tier == ["rag"]
+    assert any("tolerance" in s and "ft (-31%)" in s for s in rec.explanation)
+    loose = recommend_from_profiles(
+        profiles, comparisons, constraints(max_accuracy_gap=0.4, queries_per_day=1000)
+    )
+    assert loose.arm == "ft"

@@ -6,8 +6,9 @@ Rules, in order:
 2. An arm whose accuracy is below ``accuracy_floor`` is out.
 3. An arm whose p95 latency exceeds ``latency_budget_ms`` is out.
 4. Of the rest, the *accuracy tier* is the most accurate arm plus every arm whose paired
-   difference from it is not called (its 95% interval includes 0): arms we cannot tell
-   apart on these questions.
+   difference from it is not called (its 95% interval includes 0) *and* whose accuracy is
+   within ``max_accuracy_gap`` of it: arms we cannot tell apart on these questions, and
+   not merely because there were too few questions to separate them.
 5. In the tier, the arm with the least projected total cost over the horizon wins
    (one-off + per-update x updates + per-query x queries, from measured seconds); ties
    go to the more accurate arm.
@@ -106,7 +107,15 @@ def choose(
     if not eligible:
         return Choice(None, [], excluded, costs)
     best = max(eligible, key=lambda a: (profiles[a].accuracy, -costs[a].total))
-    tier = [arm for arm in eligible if tied_with(best, arm, comparisons, profiles)]
+    # Equal accuracy needs both: no called difference (small samples rarely call one) and a
+    # point gap within the tolerance, so 44% is never "as accurate" as 75% on 16 questions.
+    gap = constraints.max_accuracy_gap
+    tier = [
+        arm
+        for arm in eligible
+        if tied_with(best, arm, comparisons, profiles)
+        and profiles[best].accuracy - profiles[arm].accuracy <= gap + 1e-9
+    ]
     winner = min(tier, key=lambda a: (round(costs[a].total, 9), -profiles[a].accuracy))
     return Choice(winner, tier, excluded, costs)
 
@@ -144,7 +153,7 @@ def _explain(
             + ", ".join(f"{a} ({_money(choice.costs[a].total)})" for a in rivals)
             + "."
         )
-    worse = []
+    worse, lower = [], []
     for other in profiles:
         if other in choice.tier or other in choice.excluded:
             continue
@@ -153,8 +162,15 @@ def _explain(
             worse.append(
                 f"{other} ({diff['mean']:+.0%} for {arm}, CI {diff['low']:+.0%} to {diff['high']:+.0%})"
             )
+        else:
+            lower.append(f"{other} ({profiles[other].accuracy - p.accuracy:+.0%})")
     if worse:
         sentences.append("Significantly less accurate: " + ", ".join(worse) + ".")
+    if lower:
+        sentences.append(
+            f"Lower by more than the {c.max_accuracy_gap:.0%} tolerance, though these questions cannot "
+            "separate them significantly: " + ", ".join(lower) + "."
+        )
     if choice.excluded:
         sentences.append(
             "Excluded: " + "; ".join(f"{a}: {why}" for a, why in choice.excluded.items()) + "."
@@ -216,6 +232,9 @@ def what_would_change(
         for other, p in profiles.items():
             if other == choice.arm or other in choice.excluded:
                 continue
+            diff = find_comparison(comparisons, choice.arm, other)
+            if diff is not None and diff["called"]:
+                continue  # a significantly different arm is no alternative at any price
             updates = break_even_updates(p, chosen, c)
             if updates is not None and (p.per_update_s < chosen.per_update_s) == (
                 updates > c.updates_per_month

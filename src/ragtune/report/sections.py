@@ -253,24 +253,24 @@ def _one_off_line(costs: dict[str, Any]) -> str:
 
 
 def latency(data: ReportData) -> str:
+    """Per-question compute (retrieval + this question's share of its generation batch)
+    as a distribution; each question also answered alone is a ▲ marker."""
     run = data.eval_run
-    series, markers, single = {}, {}, True
+    series: dict[str, list[float]] = {}
+    markers: dict[str, dict[str, float]] = {}
     for arm in data.arms:
         speed = run.arms[arm]["speed"]
-        samples = speed.get("single_latency_s") or []
-        if not samples:
-            single = False
-            samples = [r["latency"]["total"] for r in run.arm_records(arm)]
-        series[arm] = [s * 1000 for s in samples]
-        markers[arm] = {"compute per question (batched)": speed["amortized_ms"]["mean"]}
-    how = (
-        "answering one question at a time" if single else "as experienced inside evaluation batches"
-    )
-    chart = box_plot(series, title="latency per question")
+        series[arm] = [r.get("amortized_s", 0.0) * 1000 for r in run.arm_records(arm)]
+        markers[arm] = {
+            f"question {i + 1} answered alone": s * 1000
+            for i, s in enumerate(speed.get("single_latency_s") or [])
+        }
+    chart = box_plot(series, title="latency per question", markers=markers)
     return "<h3>Latency distribution</h3>" + figure(
         chart,
-        f"Latency per question {how} (box: quartiles, whiskers: "
-        "5th–95th percentile). ▲ marks the compute per question when answering in batches.",
+        "Compute per question while answering in batches: retrieval plus its share of the batch's "
+        "generation (box: quartiles, whiskers: 5th–95th percentile). ▲ marks questions answered "
+        "one at a time, the latency a single user sees.",
     )
 
 
