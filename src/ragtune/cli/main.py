@@ -36,21 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 index_app = typer.Typer(help="Inspect and verify the knowledge base.", no_args_is_help=True)
-app.add_typer(index_app, name="index")
-app.command("demo-corpus")(demo_corpus)
-app.command()(ask)
-app.command()(demo)
-app.command()(synth)
-app.command()(tune)
-app.add_typer(adapters_app, name="adapters")
-app.command("eval")(eval_command)
-app.command("freshness")(freshness_command)
-app.command("recommend")(recommend_command)
-app.command("report")(report_command)
-app.command()(serve)
 
 
-@app.command()
 def init(
     directory: Path = typer.Argument(
         Path("."), help="Folder to make a project of (created if missing)."
@@ -70,7 +57,6 @@ def init(
         console.print("Next: [bold]ragtune ingest PATH[/] to index your documents.")
 
 
-@app.command()
 def ingest(
     paths: list[Path] = typer.Argument(
         ..., help="Files and folders: txt, md, html, pdf, docx, jsonl."
@@ -146,7 +132,6 @@ def print_failures(failures: list[dict[str, str]], per_file: int = 3) -> None:
             )
 
 
-@app.command()
 def search(
     query: str = typer.Argument(..., help="What to look for."),
     k: int = typer.Option(None, "-k", "--top-k", help="How many hits (retrieve.top_k)."),
@@ -226,6 +211,25 @@ def index_list(project: Path = ProjectOption, json_output: bool = JsonOption) ->
     for r in records:
         table.add_row(r.id, r.title, str(r.n_chunks), r.source)
     console.print(table)
+
+
+# Commands in the order a user meets them: build the knowledge base, ask, train,
+# measure, serve; then the demo domain.
+app.command()(init)
+app.command()(ingest)
+app.command()(search)
+app.add_typer(index_app, name="index")
+app.command()(ask)
+app.command()(synth)
+app.command()(tune)
+app.add_typer(adapters_app, name="adapters")
+app.command("eval")(eval_command)
+app.command("freshness")(freshness_command)
+app.command("recommend")(recommend_command)
+app.command("report")(report_command)
+app.command()(serve)
+app.command("demo-corpus")(demo_corpus)
+app.command()(demo)
 
 
 def main() -> None:
