@@ -27,6 +27,16 @@ class BodyTooLargeError(ApiError):
         )
 
 
+_DRAIN_CAP_BYTES = 64 * 2**20
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes``: at once when ``Content-Length`` says so, else
     as soon as the streamed body passes the limit (before it is all read)."""
@@ -42,6 +52,11 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            # Read (and drop) what the client is still sending before answering, up to a
+            # hard cap: answering mid-upload makes many clients see a connection reset
+            # instead of the 413. Past the cap the connection is simply closed after it.
+            if int(declared) <= _DRAIN_CAP_BYTES:
+                await _drain(receive)
             await _send_error(send, BodyTooLargeError(self.max_bytes))
             return
         received = 0
