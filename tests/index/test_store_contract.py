@@ -171,3 +171,14 @@ def test_empty_store_searches_return_nothing(store: Store) -> None:
     assert store.search_bm25("anything", k=3) == []
     assert store.search_dense(np.ones(64, dtype=np.float32) / 8, k=3) == []
     assert store.check().ok
+
+
+def test_id_searches_agree_with_hit_searches(store: Store) -> None:
+    corpus(store)
+    vector = EMBEDDER.embed_query("router warranty")
+    assert store.search_dense_ids(vector, 4) == [
+        (h.chunk.id, h.score) for h in store.search_dense(vector, 4)
+    ]
+    assert store.search_bm25_ids("warranty X210", 4, {"family": "x"}) == [
+        (h.chunk.id, h.score) for h in store.search_bm25("warranty X210", 4, {"family": "x"})
+    ]

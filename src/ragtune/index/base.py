@@ -113,6 +113,19 @@ class Store(ABC):
         self, query: str, k: int, filters: dict[str, Any] | None = None
     ) -> list[Hit]: ...
 
+    def search_dense_ids(
+        self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """``(chunk id, score)`` pairs, best first: cheaper than hits when a fusion keeps
+        only a few of them (fetch those with ``get_chunks``)."""
+        return [(h.chunk.id, h.score) for h in self.search_dense(vector, k, filters)]
+
+    def search_bm25_ids(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """``(chunk id, score)`` pairs, best first (see ``search_dense_ids``)."""
+        return [(h.chunk.id, h.score) for h in self.search_bm25(query, k, filters)]
+
     @abstractmethod
     def stats(self) -> dict[str, Any]: ...
 

@@ -125,6 +125,10 @@ class SQLiteStore(Store):
         # recall@10 = 1.0 against fp32 in benchmarks/knowledge_base.py). The fp32
         # vectors stay in SQLite.
         faiss = require("faiss", "core")
+        # One query scans in one thread: splitting a 4 ms scan across OpenMP threads
+        # gains little when idle and costs 6x when another job holds a core (measured
+        # 100k x 384: 4 ms on 1 thread vs 24 ms on 2 threads under load).
+        faiss.omp_set_num_threads(1)
         codes = faiss.IndexScalarQuantizer(
             dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
@@ -429,38 +433,66 @@ class SQLiteStore(Store):
                 hits.append(Hit(chunk=chunk, score=score, rank=len(hits) + 1, scores={kind: score}))
         return hits
 
+    def _dense_rowids(
+        self, vector: np.ndarray, k: int, filters: dict[str, Any] | None
+    ) -> list[tuple[int, float]]:
+        self._ensure_fresh()
+        index = self._faiss_index
+        if index is None or index.ntotal == 0:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self._dim:
+            raise ValueError(f"query vector has dim {query.shape[1]}, the index has {self._dim}")
+        allowed = self._allowed_rowids(filters)
+        if allowed is not None:
+            if not allowed:
+                return []
+            faiss = require("faiss", "core")
+            selector = faiss.IDSelectorBatch(
+                np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            )
+            scores, ids = index.search(query, k, params=faiss.SearchParameters(sel=selector))
+        else:
+            scores, ids = index.search(query, k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _bm25_rowids(
+        self, query: str, k: int, filters: dict[str, Any] | None
+    ) -> list[tuple[int, float]]:
+        self._ensure_fresh()
+        return self._bm25.search(query, k, allowed=self._allowed_rowids(filters))
+
+    def _chunk_ids(self, scored: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        if not scored:
+            return []
+        marks = ",".join("?" * len(scored))
+        rows = self._db.execute(
+            f"SELECT rowid, id FROM chunks WHERE rowid IN ({marks})", [r for r, _ in scored]
+        ).fetchall()
+        ids = dict(rows)
+        return [(ids[rowid], score) for rowid, score in scored if rowid in ids]
+
     def search_dense(
         self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
     ) -> list[Hit]:
         with self._lock:
-            self._ensure_fresh()
-            index = self._faiss_index
-            if index is None or index.ntotal == 0:
-                return []
-            query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-            if query.shape[1] != self._dim:
-                raise ValueError(
-                    f"query vector has dim {query.shape[1]}, the index has {self._dim}"
-                )
-            allowed = self._allowed_rowids(filters)
-            if allowed is not None:
-                if not allowed:
-                    return []
-                faiss = require("faiss", "core")
-                selector = faiss.IDSelectorBatch(
-                    np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-                )
-                scores, ids = index.search(query, k, params=faiss.SearchParameters(sel=selector))
-            else:
-                scores, ids = index.search(query, k)
-            scored = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-            return self._hits(scored, "dense")
+            return self._hits(self._dense_rowids(vector, k, filters), "dense")
 
     def search_bm25(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Hit]:
         with self._lock:
-            self._ensure_fresh()
-            scored = self._bm25.search(query, k, allowed=self._allowed_rowids(filters))
-            return self._hits(scored, "bm25")
+            return self._hits(self._bm25_rowids(query, k, filters), "bm25")
+
+    def search_dense_ids(
+        self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._chunk_ids(self._dense_rowids(vector, k, filters))
+
+    def search_bm25_ids(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._chunk_ids(self._bm25_rowids(query, k, filters))
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -119,7 +119,11 @@ def write_documents(
             vectors = embedder.embed(texts) if texts else None
             items, offset = [], 0
             for doc, chunks in group:
-                doc_vectors = vectors[offset : offset + len(chunks)] if vectors is not None else np.zeros((0, 0))
+                doc_vectors = (
+                    vectors[offset : offset + len(chunks)]
+                    if vectors is not None
+                    else np.zeros((0, 0))
+                )
                 items.append(IndexedDocument(doc, chunks, doc_vectors))
                 offset += len(chunks)
             store.write(items)

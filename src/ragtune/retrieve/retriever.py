@@ -9,7 +9,7 @@ from ragtune.embed.base import Embedder
 from ragtune.index.base import Store
 from ragtune.retrieve.fusion import reciprocal_rank_fusion
 from ragtune.retrieve.rerank import Reranker
-from ragtune.types import Hit
+from ragtune.types import Chunk, Hit
 
 Mode = Literal["dense", "bm25", "hybrid"]
 
@@ -53,19 +53,29 @@ class Retriever:
         depth = max(k, self.candidates)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        rankings: dict[str, list[Hit]] = {}
-        if mode in ("dense", "hybrid"):
+        keep = depth if self.reranker is not None else k
+        if mode == "bm25":
+            hits = self.store.search_bm25(query, depth, filters)[:keep]
+        else:
             assert self.embedder is not None
             vector = self.embedder.embed_query(query)
             timings["embed_query"] = time.perf_counter() - start
-            rankings["dense"] = self.store.search_dense(vector, depth, filters)
-        if mode in ("bm25", "hybrid"):
-            rankings["bm25"] = self.store.search_bm25(query, depth, filters)
-        keep = depth if self.reranker is not None else k
-        if mode == "hybrid":
-            hits = reciprocal_rank_fusion(rankings, k=self.rrf_k, top_k=keep)
-        else:
-            hits = rankings[mode][:keep]
+            if mode == "dense":
+                hits = self.store.search_dense(vector, depth, filters)[:keep]
+            else:
+                # Fuse on chunk ids, then fetch only the chunks that survive: reading
+                # and decoding every candidate row costs more than both searches.
+                dense = self.store.search_dense_ids(vector, depth, filters)
+                bm25 = self.store.search_bm25_ids(query, depth, filters)
+                rankings = {
+                    "dense": [_stub(cid, score, "dense") for cid, score in dense],
+                    "bm25": [_stub(cid, score, "bm25") for cid, score in bm25],
+                }
+                fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, top_k=keep)
+                chunks = {c.id: c for c in self.store.get_chunks([h.chunk.id for h in fused])}
+                hits = [h for h in fused if h.chunk.id in chunks]
+                for hit in hits:
+                    hit.chunk = chunks[hit.chunk.id]
         if self.reranker is not None:
             before = time.perf_counter()
             hits = self.reranker.rerank(query, hits, top_k=k)
@@ -73,3 +83,8 @@ class Retriever:
         timings["total"] = time.perf_counter() - start
         self.last_timings = timings
         return hits
+
+
+def _stub(chunk_id: str, score: float, kind: str) -> Hit:
+    """A hit that knows only its chunk id, for fusion before the chunk is fetched."""
+    return Hit(chunk=Chunk(id=chunk_id, doc_id="", text=""), score=score, scores={kind: score})
