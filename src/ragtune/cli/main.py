@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -239,6 +240,9 @@ def main() -> None:
     # ragtune's own progress; transformers reads this when it is first imported.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # Libraries' deprecation notices (transformers renaming its own arguments) are
+    # for their callers' developers, not for ragtune's users.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         app()
     except RagtuneError as exc:
