@@ -28,6 +28,8 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 test: $(STAMP)
+	# Browser tests (report screenshot, web page) drive Debian's chromium.
+	bash scripts/install_chromium.sh || echo "chromium could not be installed; browser tests will say so"
 	$(PY) -m pytest -q
 
 test-all: $(STAMP)
