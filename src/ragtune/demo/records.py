@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import DataError
+from ragtune.jsonl import read_jsonl_objects
 from ragtune.types import QAExample, _Serializable
 
 QA_FILE = "qa.jsonl"
@@ -54,15 +55,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object")
+    for number, row in read_jsonl_objects(path):
         missing = [key for key in required if key not in row]
         if missing:
             raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}")

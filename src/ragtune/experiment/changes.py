@@ -13,7 +13,6 @@ a user's file needs only ``question`` (or ``questions``), ``old_answer(s)`` and
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import DataError
+from ragtune.jsonl import read_jsonl_objects
 from ragtune.types import QAExample
 
 
@@ -51,13 +51,7 @@ def load_changes_file(path: Path | str) -> list[ChangedFact]:
     if not path.is_file():
         raise DataError(f"{path}: no such changes file (JSONL: question, old_answers, new_answers)")
     facts = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    for number, row in read_jsonl_objects(path):
         questions = _list(row, "questions", "question")
         old, new = _list(row, "old_answers", "old_answer"), _list(row, "new_answers", "new_answer")
         if not questions or not old or not new:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import DataError
+from ragtune.jsonl import read_jsonl_objects
 from ragtune.systems.prompts import closed_book_messages
 from ragtune.types import QAExample
 
@@ -68,12 +69,11 @@ def read_examples(path: Path) -> list[QAExample]:
     if not path.is_file():
         raise DataError(f"{path}: no such file; run: ragtune synth")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(QAExample.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as exc:
-                raise DataError(f"{path}:{number}: not a QAExample row ({exc})") from exc
+    for number, row in read_jsonl_objects(path):
+        try:
+            rows.append(QAExample.from_dict(row))
+        except TypeError as exc:
+            raise DataError(f"{path}:{number}: not a QAExample row ({exc})") from exc
     return rows
 
 

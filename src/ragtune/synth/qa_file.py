@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import DataError
+from ragtune.jsonl import read_jsonl_objects
 from ragtune.types import QAExample
 
 _KNOWN = {
@@ -54,7 +55,7 @@ def load_qa_file(path: Path | str) -> list[QAExample]:
         raise DataError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json", ".ndjson"):
-        rows = list(_jsonl_rows(path))
+        rows = read_jsonl_objects(path)
     elif suffix in (".csv", ".tsv"):
         rows = list(_csv_rows(path, "\t" if suffix == ".tsv" else ","))
     else:
@@ -70,27 +71,6 @@ def load_qa_file(path: Path | str) -> list[QAExample]:
             )
         seen[example.id] = line
     return examples
-
-
-def _jsonl_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    out = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})"
-            ) from exc
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        out.append((number, row))
-    return out
 
 
 def _csv_rows(path: Path, delimiter: str) -> list[tuple[int, dict[str, Any]]]:

@@ -14,12 +14,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ragtune.errors import DataError
+from ragtune.jsonl import read_jsonl_objects
 from ragtune.synth import files
 
 if TYPE_CHECKING:
@@ -62,12 +62,10 @@ def _read_chat_rows(path: Path) -> list[dict[str, Any]]:
             f"{path}: no such file; run: ragtune synth (RAFT rows also need an index: ragtune ingest)"
         )
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, row in read_jsonl_objects(path):
         try:
-            rows.append(split_prompt_completion(json.loads(line)))
-        except (json.JSONDecodeError, DataError, AttributeError) as exc:
+            rows.append(split_prompt_completion(row))
+        except (DataError, AttributeError) as exc:
             raise DataError(f"{path}:{number}: {exc}") from exc
     if not rows:
         raise DataError(f"{path}: no rows; run: ragtune synth")
