@@ -12,38 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def screenshot(html: Path, out: Path) -> bool:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        return False
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--screenshot={out}",
-            "--window-size=1280,6000",
-            html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return True
 
 
 def main() -> None:
@@ -104,7 +76,11 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
-    if result.report_html and screenshot(result.report_html, RESULTS / f"{name}_report.png"):
+    from ragtune.report.screenshot import screenshot
+
+    if result.report_html and screenshot(
+        result.report_html, RESULTS / f"{name}_report.png", height=6000
+    ):
         print(f"screenshot: {RESULTS / f'{name}_report.png'}")
     print(f"{name}: {wall / 60:.1f} min; results in {RESULTS / f'{name}.json'}")
 

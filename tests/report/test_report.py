@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from ragtune.evaluate import load_run
 from ragtune.report import write_report
 from ragtune.report.model import load_report_data, pick_examples
 from ragtune.report.plots import nice_ticks
+from ragtune.report.screenshot import find_chromium, screenshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
@@ -100,32 +100,13 @@ def test_fixture_is_a_current_run_file() -> None:
 
 @pytest.mark.integration
 def test_screenshot_in_headless_chromium(runs_dir: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if find_chromium() is None:
         pytest.skip("chromium not installed (scripts/install_chromium.sh)")
     paths = write_report(runs_dir, RecommendConfig())
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--screenshot={shot}",
-            "--window-size=1280,2400",
-            paths.html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    screenshot(paths.html, shot, height=2400, timeout_s=120)
     assert shot.is_file() and shot.stat().st_size > 50_000
 
 

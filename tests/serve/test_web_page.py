@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ragtune.project import Project
+from ragtune.report.screenshot import CHROMIUM_FLAGS
 from ragtune.serve import create_app
 from ragtune.serve.server import BackgroundServer
 from tests.serve.conftest import KEY
@@ -26,16 +27,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = CHROMIUM_FLAGS
 QUESTION = "What is the warranty of the Zephyr X9?"
 
 
