@@ -1,7 +1,7 @@
 """Progress for long work: rich bars with rate and ETA on a terminal, silence elsewhere.
 
 Library code takes a ``Progress`` and calls ``task(...)``; the CLI passes a
-``RichProgress``, tests and ``--json`` runs pass ``NullProgress``::
+``RichProgress``, tests and ``--json`` runs pass the silent base ``Progress()``::
 
     with RichProgress() as progress:
         with progress.task("embedding", total=len(chunks), unit="chunks") as advance:
@@ -35,9 +35,6 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         pass
-
-
-NullProgress = Progress
 
 
 class RichProgress(Progress):

@@ -28,6 +28,7 @@ from ragtune.index.sync import (
     write_lock,
 )
 from ragtune.progress import Progress
+from ragtune.retrieve.rerank import Reranker
 from ragtune.retrieve.retriever import Mode, Retriever
 from ragtune.types import Document, Hit, IngestReport
 
@@ -165,7 +166,7 @@ class Project:
         return RecursiveChunker(corpus.chunk_size_tokens, corpus.chunk_overlap_tokens, counter)
 
     def has_index(self) -> bool:
-        return self.store_dir.exists() and bool(self.store.document_hashes())
+        return self.store_dir.exists() and self.store.stats()["documents"] > 0
 
     def require_index(self) -> Store:
         """The store, or a clear error telling the user how to build it."""
@@ -179,11 +180,6 @@ class Project:
     def retriever(self, mode: Mode | None = None) -> Retriever:
         retrieve = self.config.retrieve
         mode = mode or retrieve.mode
-        reranker = None
-        if retrieve.reranker:
-            from ragtune.registry import rerankers
-
-            reranker = rerankers.create(retrieve.reranker_backend, model=retrieve.reranker)
         embedder = None if mode == "bm25" else self.embedder
         return Retriever(
             self.require_index(),
@@ -191,8 +187,19 @@ class Project:
             mode=mode,
             candidates=retrieve.candidates,
             rrf_k=retrieve.rrf_k,
-            reranker=reranker,
+            reranker=self.reranker,
         )
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        """The configured cross-encoder, loaded once per project (none by default)."""
+        retrieve = self.config.retrieve
+        if not retrieve.reranker:
+            return None
+        from ragtune.registry import rerankers
+
+        reranker: Reranker = rerankers.create(retrieve.reranker_backend, model=retrieve.reranker)
+        return reranker
 
     # -- verbs --------------------------------------------------------------------------
     def ingest(

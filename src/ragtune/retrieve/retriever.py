@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 from ragtune.embed.base import Embedder
@@ -40,7 +39,6 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.reranker = reranker
-        self.last_timings: dict[str, float] = {}
 
     def retrieve(
         self,
@@ -51,15 +49,12 @@ class Retriever:
     ) -> list[Hit]:
         mode = mode or self.mode
         depth = max(k, self.candidates)
-        timings: dict[str, float] = {}
-        start = time.perf_counter()
         keep = depth if self.reranker is not None else k
         if mode == "bm25":
             hits = self.store.search_bm25(query, depth, filters)[:keep]
         else:
             assert self.embedder is not None
             vector = self.embedder.embed_query(query)
-            timings["embed_query"] = time.perf_counter() - start
             if mode == "dense":
                 hits = self.store.search_dense(vector, depth, filters)[:keep]
             else:
@@ -77,11 +72,7 @@ class Retriever:
                 for hit in hits:
                     hit.chunk = chunks[hit.chunk.id]
         if self.reranker is not None:
-            before = time.perf_counter()
             hits = self.reranker.rerank(query, hits, top_k=k)
-            timings["rerank"] = time.perf_counter() - before
-        timings["total"] = time.perf_counter() - start
-        self.last_timings = timings
         return hits
 
 
