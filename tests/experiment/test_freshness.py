@@ -156,3 +156,25 @@ def test_only_stale_adapters_are_retrained(
     assert calls == [] and run.arms["raft"]["after_update"] == "fresh"
     assert run.arms["raft"]["time_to_fresh"]["how"] == "incremental re-index"
     assert any("nothing to retrain" in n for n in run.notes)
+
+
+def _phase(new: float, old: float, low: float, high: float) -> dict[str, Any]:
+    return {
+        "changed_new": {"mean": new},
+        "changed_old": {"mean": old},
+        "new_minus_old": {"mean": new - old, "low": low, "high": high},
+    }
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [
+        (_phase(0.8, 0.0, 0.5, 1.0), "fresh"),
+        (_phase(0.1, 0.7, -0.9, -0.3), "stale"),
+        (_phase(0.2, 0.3, -0.4, 0.2), "stale"),  # old answers still win, not significantly
+        (_phase(0.5, 0.17, -0.05, 0.7), "leaning fresh"),  # 12 changed facts: too few to call
+        (_phase(0.0, 0.0, 0.0, 0.0), "unknown"),
+    ],
+)
+def test_verdict_names_each_state(phase: dict[str, Any], expected: str) -> None:
+    assert freshness_module.verdict(phase) == expected

@@ -109,14 +109,17 @@ def summarize_phase(rows: Sequence[dict[str, Any]], samples: int) -> dict[str, A
 
 
 def verdict(phase: dict[str, Any]) -> str:
-    """``fresh`` (NEW answers significantly more often than OLD), ``stale`` (the reverse),
-    or ``unknown`` (neither answer: the arm does not know the fact)."""
+    """``fresh`` (NEW answers significantly more often than OLD), ``stale`` (OLD answers
+    more often), ``leaning fresh`` (NEW more often, but the interval still holds zero:
+    too few changed questions to call it), or ``unknown`` (neither answer: the arm does
+    not know the changed facts)."""
     diff = phase["new_minus_old"]
     if diff["low"] > 0:
         return "fresh"
-    if diff["high"] < 0 or phase["changed_old"]["mean"] > phase["changed_new"]["mean"]:
+    new, old = phase["changed_new"]["mean"], phase["changed_old"]["mean"]
+    if diff["high"] < 0 or old > new:
         return "stale"
-    return "unknown"
+    return "leaning fresh" if new > old else "unknown"
 
 
 def time_to_fresh(

@@ -22,7 +22,7 @@ PHASE_LABELS = {
     "retrained": "after retraining",
 }
 PHASE_COLORS = {"before": "#b8c0cc", "updated": "#2f6fdb", "retrained": "#1c9a6c"}
-STATE_LABELS = {"unknown": "knows neither"}
+STATE_LABELS = {"unknown": "knows neither", "leaning fresh": "leaning fresh (not significant)"}
 SPLIT_LABELS = {
     "unseen_phrasing": "trained facts, new wording",
     "unseen_fact": "facts never trained on",
@@ -321,8 +321,8 @@ def freshness(data: ReportData) -> str:
         seconds = "never" if arm == "base" else time_to_fresh_text(ttf)
         body += (
             f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}<td class='num'>{pct(final['unchanged']['mean'])}</td>"
-            f"<td class='state'><span class='tag {s['after_update']}'>{STATE_LABELS.get(s['after_update'], s['after_update'])}"
-            f"</span> → <span class='tag {s['final']}'>{STATE_LABELS.get(s['final'], s['final'])}</span></td>"
+            f"<td class='state'><span class='tag {s['after_update'].replace(' ', '-')}'>{STATE_LABELS.get(s['after_update'], s['after_update'])}"
+            f"</span> → <span class='tag {s['final'].replace(' ', '-')}'>{STATE_LABELS.get(s['final'], s['final'])}</span></td>"
             f"<td class='num'>{seconds}</td><td class='muted'>{escape(ttf['how'])}</td></tr>"
         )
     head = "".join(f"<th class='num'>{PHASE_LABELS[p]}<br>new / old</th>" for p in phases)
