@@ -13,7 +13,8 @@ machine's cores and an absolute figure alone would mislead:
   no gradient checkpointing, 16 examples per step.
 
 Tokens are the real (non-padding) tokens of the batches; seconds are wall seconds from
-the first step to the last. FLOPs: LoRA training costs ~4 x P x tokens (forward 2P,
+the end of the first ``--warmup`` steps to the end of the last, timed by the same trainer
+callback on both sides. FLOPs: LoRA training costs ~4 x P x tokens (forward 2P,
 backward through the activations 2P; the frozen weights get no gradients; LoRA's own
 matrices add <1%); attention-score FLOPs are left out. P = every base parameter
 (134.5M; the tied embedding counts once, as the LM head's matmul). The share is of
@@ -21,7 +22,7 @@ the 380 GFLOP/s bf16 GEMM ceiling of this 2-core machine, and of a bf16 GEMM mea
 in the same run (what the cores gave us while shared).
 
     python benchmarks/train_throughput.py                 # writes benchmarks/results/train_throughput.json
-    python benchmarks/train_throughput.py --steps 4 --rounds 2
+    python benchmarks/train_throughput.py --steps 7 --rounds 2
 """
 
 from __future__ import annotations
@@ -66,23 +67,39 @@ def qa_rows(n: int) -> list[dict[str, Any]]:
     return [qa_chat_row(row) for row in load_qa(out / "qa.jsonl")[:n]]
 
 
-def run_plain(rows: list[dict[str, Any]], steps: int, model_path: str) -> dict[str, Any]:
+def step_timer(warmup: int) -> Any:
+    """A trainer callback timing the steps after the first ``warmup`` (kernel set-up,
+    first allocations), with the tokens those steps saw; the same for both sides."""
+    import transformers
+
+    class StepTimer(transformers.TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.marks: list[tuple[float, float, int]] = []
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            mark = (time.perf_counter(), time.process_time(), int(state.num_input_tokens_seen))
+            self.marks.append(mark)
+
+        def window(self) -> dict[str, Any]:
+            if len(self.marks) <= warmup:
+                raise SystemExit(f"need more than {warmup} steps to time (got {len(self.marks)})")
+            (t0, c0, n0), (t1, c1, n1) = self.marks[warmup - 1], self.marks[-1]
+            return {
+                "steps_timed": len(self.marks) - warmup,
+                "tokens": n1 - n0,
+                "seconds": round(t1 - t0, 3),
+                "cpu_seconds": round(c1 - c0, 3),
+            }
+
+    return StepTimer()
+
+
+def run_plain(
+    rows: list[dict[str, Any]], steps: int, warmup: int, model_path: str
+) -> dict[str, Any]:
     import datasets
     import peft
-    import transformers
     import trl
-
-    timer: dict[str, Any] = {"tokens": 0}
-
-    class Timer(transformers.TrainerCallback):  # type: ignore[misc]
-        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            timer.setdefault("start", time.perf_counter())
-            timer.setdefault("cpu", time.process_time())
-
-        def on_train_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            timer["seconds"] = time.perf_counter() - timer["start"]
-            timer["cpu_seconds"] = time.process_time() - timer["cpu"]
-            timer["tokens"] = int(state.num_input_tokens_seen)
 
     args = trl.SFTConfig(
         output_dir=tempfile.mkdtemp(),
@@ -100,32 +117,29 @@ def run_plain(rows: list[dict[str, Any]], steps: int, model_path: str) -> dict[s
         train_dataset=datasets.Dataset.from_list(rows),
         peft_config=lora,
     )
-    trainer.add_callback(Timer())
+    timer = step_timer(warmup)
+    trainer.add_callback(timer)
     trainer.train()
     return {
         "config": "plain SFTTrainer defaults (batch 8, padded, gradient checkpointing, fp32 weights + bf16 autocast; use_cpu=True)",
         "steps": steps,
-        "tokens": timer["tokens"],
-        "seconds": round(timer["seconds"], 2),
-        "cpu_seconds": round(timer["cpu_seconds"], 2),
+        **timer.window(),
     }
 
 
-def run_ragtune(rows: list[dict[str, Any]], steps: int) -> dict[str, Any]:
+def run_ragtune(rows: list[dict[str, Any]], steps: int, warmup: int) -> dict[str, Any]:
     from ragtune.project import Project
     from ragtune.synth.files import QA_SFT, write_jsonl
     from ragtune.tune import train
 
     project = Project.init(Path(tempfile.mkdtemp()) / "p", {"embed": {"backend": "hash"}})
     write_jsonl(project.data_dir / QA_SFT, rows)
-    manifest = train(project, "qa", max_steps=steps, save_steps=10_000)
-    session = manifest.sessions[-1]
+    timer = step_timer(warmup)
+    manifest = train(project, "qa", max_steps=steps, save_steps=10_000, callbacks=[timer])
     return {
         "config": "ragtune.tune.train qa (bfd packing, padding-free, bf16 base, 16 examples/step, LoRA r16)",
         "steps": manifest.steps,
-        "tokens": manifest.tokens_seen,
-        "seconds": session["seconds"],
-        "cpu_seconds": session["cpu_seconds"],
+        **timer.window(),
         "sequence_length": manifest.hyperparameters["sequence_length"],
         "accumulation_steps": manifest.hyperparameters["accumulation_steps"],
     }
@@ -136,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument(
-        "--steps", type=int, default=3, help="optimizer steps measured per configuration"
+        "--steps", type=int, default=7, help="optimizer steps run per configuration"
     )
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=1, help="first steps left out of the timing")
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "train_throughput.json"
     )
@@ -167,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("plain", "ragtune"):
             gemm = gemm_gflops(torch)
             result = (
-                run_plain(rows, args.steps, model_path)
+                run_plain(rows, args.steps, args.warmup, model_path)
                 if name == "plain"
-                else run_ragtune(rows, args.steps)
+                else run_ragtune(rows, args.steps, args.warmup)
             )
             tps = result["tokens"] / result["seconds"]
             flops = 4 * params * tps

@@ -133,7 +133,10 @@ class LLMConfig(Section):
     max_new_tokens: int = Field(64, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0.0, le=5.0)
     batch_size: int = Field(
-        16, ge=1, le=1024, description="Conversations per generate call (padding is bucketed by length)."
+        16,
+        ge=1,
+        le=1024,
+        description="Conversations per generate call (padding is bucketed by length).",
     )
     context_tokens: int | None = Field(
         None, ge=128, description="Prompt budget; default: the model's window."

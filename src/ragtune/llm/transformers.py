@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ragtune._compat import quiet_upstream_deprecations
 from ragtune._lazy import require
 from ragtune.errors import BackendUnavailableError, ConfigError
 from ragtune.llm.base import (
@@ -161,12 +162,13 @@ class TransformersGenerator(Generator):
                 )
             if not (Path(path) / "adapter_config.json").exists():
                 raise ConfigError(f"adapter {name!r}: no adapter_config.json in {path}")
-            if isinstance(self.model, peft.PeftModel):
-                self.model.load_adapter(str(path), adapter_name=name)
-            else:
-                self.model = peft.PeftModel.from_pretrained(
-                    self.base_model, str(path), adapter_name=name
-                )
+            with quiet_upstream_deprecations():
+                if isinstance(self.model, peft.PeftModel):
+                    self.model.load_adapter(str(path), adapter_name=name)
+                else:
+                    self.model = peft.PeftModel.from_pretrained(
+                        self.base_model, str(path), adapter_name=name
+                    )
             self.model.eval()
             self.adapters[name] = str(path)
 

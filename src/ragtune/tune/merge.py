@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ragtune._compat import quiet_upstream_deprecations
 from ragtune._lazy import require
 from ragtune.errors import RagtuneError
 from ragtune.tune.manifest import read_manifest
@@ -41,7 +42,8 @@ def merge_adapter(project: Project, mode: str = "qa", out: Path | str | None = N
     base = manifest.base_model if manifest else resolve_model_path(project.config.llm.model)
     target = Path(out) if out else project.adapters_dir / f"{mode}-merged"
     model = transformers.AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    merged = peft.PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    with quiet_upstream_deprecations():
+        merged = peft.PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     tmp.chmod(0o755)
     merged.save_pretrained(tmp)
