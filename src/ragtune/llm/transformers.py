@@ -121,7 +121,7 @@ class TransformersGenerator(Generator):
         self.path = resolve_model_path(model)
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(self.path)
-            loaded = transformers.AutoModelForCausalLM.from_pretrained(self.path, dtype=self.dtype)
+            loaded = self._load_model(transformers)
         except OSError as exc:
             raise BackendUnavailableError(
                 f"cannot load model {model!r} ({self.path}): {exc}. Use 'default', a local "
@@ -146,6 +146,19 @@ class TransformersGenerator(Generator):
         self._lock = threading.RLock()
         for name, path in (adapters or {}).items():
             self.load_adapter(name, path)
+
+    def _load_model(self, transformers: Any) -> Any:
+        """The model in ``self.dtype``; on CPU with ragtune's decoding attention
+        (:mod:`ragtune.llm.attention`) where the architecture supports SDPA."""
+        load = transformers.AutoModelForCausalLM.from_pretrained
+        if self.device == "cpu":
+            from ragtune.llm.attention import register
+
+            try:
+                return load(self.path, dtype=self.dtype, attn_implementation=register())
+            except (ValueError, ImportError):  # an architecture without SDPA support
+                pass
+        return load(self.path, dtype=self.dtype)
 
     # -- adapters -------------------------------------------------------------------
     def load_adapter(self, name: str, path: str | Path) -> None:
