@@ -69,7 +69,9 @@ def test_unchanged_documents_are_byte_identical(
     v1, v2 = _manifest(corpus_v1)["documents"], _manifest(corpus_v2)["documents"]
     common = sorted(set(v1) & set(v2))
     differ = {
-        d for d in common if (corpus_v1.docs_dir / d).read_bytes() != (corpus_v2.docs_dir / d).read_bytes()
+        d
+        for d in common
+        if (corpus_v1.docs_dir / d).read_bytes() != (corpus_v2.docs_dir / d).read_bytes()
     }
     assert differ == set(_manifest(corpus_v2)["documents_changed"])
     # Every difference is explained by a changed or new fact the document states (or stated).

@@ -31,7 +31,9 @@ def test_counts_and_formats_within_spec(which: str, request: pytest.FixtureReque
     manifest = json.loads((info.out / "manifest.json").read_text(encoding="utf-8"))
     on_disk = set(_files(info.docs_dir))
     assert on_disk == set(manifest["documents"])
-    assert {p for p in _files(info.out) if not p.startswith("docs/")} == set(manifest["metadata_files"])
+    assert {p for p in _files(info.out) if not p.startswith("docs/")} == set(
+        manifest["metadata_files"]
+    )
     assert Counter(p.rsplit(".", 1)[1] for p in on_disk) == info.by_format
     assert manifest["n_facts"] == info.n_facts and manifest["n_questions"] == info.n_questions
     assert (manifest["version"], manifest["seed"]) == (info.version, 0)
