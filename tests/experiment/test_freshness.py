@@ -174,6 +174,7 @@ def _phase(new: float, old: float, low: float, high: float) -> dict[str, Any]:
         (_phase(0.2, 0.3, -0.4, 0.2), "stale"),  # old answers still win, not significantly
         (_phase(0.5, 0.17, -0.05, 0.7), "leaning fresh"),  # 12 changed facts: too few to call
         (_phase(0.0, 0.0, 0.0, 0.0), "unknown"),
+        (_phase(0.08, 0.0, 0.0, 0.25), "unknown"),  # one lucky guess in 12 is not freshness
     ],
 )
 def test_verdict_names_each_state(phase: dict[str, Any], expected: str) -> None:

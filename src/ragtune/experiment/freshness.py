@@ -110,14 +110,18 @@ def summarize_phase(rows: Sequence[dict[str, Any]], samples: int) -> dict[str, A
 
 def verdict(phase: dict[str, Any]) -> str:
     """``fresh`` (NEW answers significantly more often than OLD), ``stale`` (OLD answers
-    more often), ``leaning fresh`` (NEW more often, but the interval still holds zero:
-    too few changed questions to call it), or ``unknown`` (neither answer: the arm does
-    not know the changed facts)."""
+    more often), ``unknown`` (most answers give neither: the arm does not know the
+    changed facts), or ``leaning fresh`` (NEW more often, but the interval still holds
+    zero: too few changed questions to call it)."""
     diff = phase["new_minus_old"]
     if diff["low"] > 0:
         return "fresh"
+    if diff["high"] < 0:
+        return "stale"
     new, old = phase["changed_new"]["mean"], phase["changed_old"]["mean"]
-    if diff["high"] < 0 or old > new:
+    if new + old < 0.5:
+        return "unknown"
+    if old > new:
         return "stale"
     return "leaning fresh" if new > old else "unknown"
 
