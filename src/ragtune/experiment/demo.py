@@ -291,7 +291,12 @@ def run_demo(
 
     fresh, fresh_path = stages.run(
         "freshness",
-        "Applying version 2 and measuring freshness (re-index; re-synthesize and retrain)",
+        "Applying version 2 and measuring freshness (re-index"
+        + (
+            "; re-synthesize and retrain)"
+            if plan.retrain and not reason
+            else "; retraining estimated)"
+        ),
         lambda: run_freshness(
             project,
             v2,
