@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from ragtune.embed.base import Embedder
 from ragtune.index.base import Store
-from ragtune.retrieve.fusion import reciprocal_rank_fusion
+from ragtune.retrieve.fusion import fuse_ids, hits_from_fused
 from ragtune.retrieve.rerank import Reranker
-from ragtune.types import Chunk, Hit
+from ragtune.types import Hit
 
 Mode = Literal["dense", "bm25", "hybrid"]
 
@@ -60,22 +60,16 @@ class Retriever:
             else:
                 # Fuse on chunk ids, then fetch only the chunks that survive: reading
                 # and decoding every candidate row costs more than both searches.
-                dense = self.store.search_dense_ids(vector, depth, filters)
-                bm25 = self.store.search_bm25_ids(query, depth, filters)
-                rankings = {
-                    "dense": [_stub(cid, score, "dense") for cid, score in dense],
-                    "bm25": [_stub(cid, score, "bm25") for cid, score in bm25],
-                }
-                fused = reciprocal_rank_fusion(rankings, k=self.rrf_k, top_k=keep)
-                chunks = {c.id: c for c in self.store.get_chunks([h.chunk.id for h in fused])}
-                hits = [h for h in fused if h.chunk.id in chunks]
-                for hit in hits:
-                    hit.chunk = chunks[hit.chunk.id]
+                fused = fuse_ids(
+                    {
+                        "dense": self.store.search_dense_ids(vector, depth, filters),
+                        "bm25": self.store.search_bm25_ids(query, depth, filters),
+                    },
+                    k=self.rrf_k,
+                    top_k=keep,
+                )
+                chunks = self.store.get_chunks([cid for cid, _, _ in fused])
+                hits = hits_from_fused(fused, {c.id: c for c in chunks})
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits, top_k=k)
         return hits
-
-
-def _stub(chunk_id: str, score: float, kind: str) -> Hit:
-    """A hit that knows only its chunk id, for fusion before the chunk is fetched."""
-    return Hit(chunk=Chunk(id=chunk_id, doc_id="", text=""), score=score, scores={kind: score})
