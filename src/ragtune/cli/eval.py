@@ -204,7 +204,7 @@ def print_freshness(run: Any, path: Path | None) -> None:
             *cells,
             f"{final['unchanged']['mean']:.0%}",
             f"{s['after_update']} → {s['final']}",
-            f"{time_to_fresh_text(ttf)} ({ttf['how']})",
+            f"{time_to_fresh_text(arm, ttf)} ({ttf['how']})",
         )
     console.print(table)
     for note in run.notes:

@@ -312,7 +312,7 @@ def run_demo(
     for arm, summary in fresh.arms.items():
         if summary.get("status") == "ok":
             final = summary["phases"][summary["final_phase"]]
-            ttf = "never" if arm == "base" else time_to_fresh_text(summary["time_to_fresh"])
+            ttf = time_to_fresh_text(arm, summary["time_to_fresh"])
             say(
                 f"    {arm:>7}: after the update {summary['after_update']}, finally {summary['final']} "
                 f"(new answers {final['changed_new']['mean']:.0%}; time to fresh {ttf})"

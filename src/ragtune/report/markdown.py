@@ -122,7 +122,7 @@ def render_markdown(data: ReportData) -> str:
                     a,
                     *cells,
                     f"{s['after_update']} → {s['final']}",
-                    time_to_fresh_text(ttf),
+                    time_to_fresh_text(a, ttf),
                     ttf["how"],
                 ]
             )

@@ -53,13 +53,20 @@ def arm_label(arm: str) -> str:
     return f"<span class='swatch' style='background:{arm_color(arm)}'></span>{escape(arm)}"
 
 
-def time_to_fresh_text(ttf: dict[str, Any]) -> str:
-    """``"12.3 s"``, ``"≈ 410 s (estimate)"`` or ``"–"``."""
+def time_to_fresh_text(arm: str, ttf: dict[str, Any]) -> str:
+    """``"12.3 s"``, ``"≈ 410 s (estimate)"``, ``"never"`` (the closed-book base model) or ``"–"``."""
+    if arm == "base":
+        return "never"
     if ttf.get("seconds") is not None:
         return f"{ttf['seconds']:,.1f} s"
     if ttf.get("estimate_seconds") is not None:
         return f"≈ {ttf['estimate_seconds']:,.0f} s (estimate)"
     return "–"
+
+
+def state_tag(state: str) -> str:
+    """A freshness state (``fresh``, ``leaning fresh``, ...) as a coloured tag."""
+    return f"<span class='tag {state.replace(' ', '-')}'>{STATE_LABELS.get(state, state)}</span>"
 
 
 def figure(svg: str, caption: str) -> str:
@@ -318,12 +325,10 @@ def freshness(data: ReportData) -> str:
         )
         final = s["phases"][s["final_phase"]]
         ttf = s["time_to_fresh"]
-        seconds = "never" if arm == "base" else time_to_fresh_text(ttf)
         body += (
             f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}<td class='num'>{pct(final['unchanged']['mean'])}</td>"
-            f"<td class='state'><span class='tag {s['after_update'].replace(' ', '-')}'>{STATE_LABELS.get(s['after_update'], s['after_update'])}"
-            f"</span> → <span class='tag {s['final'].replace(' ', '-')}'>{STATE_LABELS.get(s['final'], s['final'])}</span></td>"
-            f"<td class='num'>{seconds}</td><td class='muted'>{escape(ttf['how'])}</td></tr>"
+            f"<td class='state'>{state_tag(s['after_update'])} → {state_tag(s['final'])}</td>"
+            f"<td class='num'>{time_to_fresh_text(arm, ttf)}</td><td class='muted'>{escape(ttf['how'])}</td></tr>"
         )
     head = "".join(f"<th class='num'>{PHASE_LABELS[p]}<br>new / old</th>" for p in phases)
     ingest = run.freshness.get("ingest", {})
