@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from ragtune.errors import ConfigError
+from ragtune.progress import RichProgress
 
 console = Console()
 # Errors and skipped-file lines carry paths and line numbers that scripts grep for:
@@ -31,6 +32,12 @@ SetOption = typer.Option(
     help="Override a config key for this run, e.g. --set retrieve.top_k=8 (repeatable).",
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def command_progress(json_output: bool) -> RichProgress:
+    """Rich progress bars on a terminal; none under ``--json`` (stdout stays parseable)."""
+
+    return RichProgress(enabled=False if json_output else None)
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:

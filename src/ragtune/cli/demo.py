@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from ragtune.cli.common import JsonOption, SetOption, console, parse_overrides, print_json
+from ragtune.cli.common import (
+    JsonOption,
+    SetOption,
+    command_progress,
+    console,
+    parse_overrides,
+    print_json,
+)
 
 
 def demo(
@@ -31,13 +38,12 @@ def demo(
 ) -> None:
     """Build RAG, fine-tuned and both on a fictional domain, compare all five arms, test freshness, recommend, report."""
     from ragtune.experiment.demo import DemoPlan, run_demo
-    from ragtune.progress import RichProgress
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
     plan.seed, plan.retrain, plan.train = seed, not no_retrain, not no_train
     if questions:
         plan.eval_questions = questions
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
 
         def say(message: str) -> None:
             if json_output:

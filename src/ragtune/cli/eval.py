@@ -12,6 +12,7 @@ from ragtune.cli.common import (
     JsonOption,
     ProjectOption,
     SetOption,
+    command_progress,
     console,
     open_project,
     print_json,
@@ -96,10 +97,9 @@ def eval_command(
 ) -> None:
     """Run arms on the same held-out questions: accuracy with 95% intervals, retrieval, groundedness, latency, cost."""
     from ragtune.experiment.compare import compare
-    from ragtune.progress import RichProgress
 
     proj = open_project(project, overrides)
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
         run, path = compare(
             proj,
             _arms(arm),
@@ -153,10 +153,9 @@ def freshness_command(
 ) -> None:
     """Apply a document update and measure who answers with the new facts, and the time to become fresh."""
     from ragtune.experiment.freshness import run_freshness
-    from ragtune.progress import RichProgress
 
     proj = open_project(project, overrides)
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
         run, path = run_freshness(
             proj,
             update,

@@ -15,6 +15,7 @@ from ragtune.cli.common import (
     JsonOption,
     ProjectOption,
     SetOption,
+    command_progress,
     console,
     err_console,
     open_project,
@@ -78,7 +79,6 @@ def ingest(
     json_output: bool = JsonOption,
 ) -> None:
     """Index documents incrementally: only new or changed files are embedded."""
-    from ragtune.progress import RichProgress
 
     corpus: dict[str, int] = {}
     if chunk_size is not None:
@@ -86,7 +86,7 @@ def ingest(
     if chunk_overlap is not None:
         corpus["chunk_overlap_tokens"] = chunk_overlap
     proj = open_project(project, overrides, {"corpus": corpus} if corpus else None)
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
         report = proj.ingest(paths, mirror=mirror, progress=progress)
     proj.close()
     if json_output:

@@ -10,6 +10,7 @@ from ragtune.cli.common import (
     JsonOption,
     ProjectOption,
     SetOption,
+    command_progress,
     console,
     open_project,
     print_json,
@@ -42,7 +43,6 @@ def synth(
 
     Writes .ragtune/data/{train_qa,heldout,qa_sft,raft_train}.jsonl and manifest.json.
     """
-    from ragtune.progress import RichProgress
     from ragtune.synth import synthesize
     from ragtune.synth.pipeline import Source
 
@@ -60,7 +60,7 @@ def synth(
     source: Source = "demo" if from_demo else "qa-file" if qa_file else "corpus"
     path = from_demo or qa_file
     proj = open_project(project, overrides)
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
         manifest = synthesize(
             proj,
             source=source,

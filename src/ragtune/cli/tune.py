@@ -12,6 +12,7 @@ from ragtune.cli.common import (
     JsonOption,
     ProjectOption,
     SetOption,
+    command_progress,
     console,
     open_project,
     print_json,
@@ -46,7 +47,6 @@ def tune(
     json_output: bool = JsonOption,
 ) -> None:
     """Fine-tune the base model (LoRA by default) on the synthesized data; writes .ragtune/adapters/<mode>/."""
-    from ragtune.progress import RichProgress
     from ragtune.tune import merge_adapter, train
 
     proj = open_project(project, overrides)
@@ -57,7 +57,7 @@ def tune(
         "save_steps": save_steps,
     }
     changes = {k: v for k, v in values.items() if v is not None}
-    with RichProgress(enabled=None if not json_output else False) as progress:
+    with command_progress(json_output) as progress:
         manifest = train(
             proj, mode, resume=resume, progress=progress, max_steps=max_steps, **changes
         )
