@@ -24,21 +24,22 @@ class AdapterManifest:
     """One trained adapter (or merged model): how it was made and what it cost.
 
     ``sessions`` has one entry per process that trained it (two after a ``--resume``),
-    with the steps it ran and its own seconds; the totals add them up.
+    with the steps it ran and its own seconds; the totals add them up. Figures left at
+    zero were not measured (an adapter copied in by hand, a non-main training rank).
     """
 
     mode: str
     method: str
     base_model: str
     path: str
-    steps: int
-    epochs: float
-    examples: int
-    tokens_seen: int
-    train_seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
-    final_loss: float | None
+    steps: int = 0
+    epochs: float = 0.0
+    examples: int = 0
+    tokens_seen: int = 0
+    train_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    final_loss: float | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     sessions: list[dict[str, Any]] = field(default_factory=list)
@@ -94,14 +95,6 @@ def list_adapters(adapters_dir: Path | str) -> list[AdapterManifest]:
                     method=str(peft_config.get("peft_type", "?")).lower(),
                     base_model=str(peft_config.get("base_model_name_or_path", "")),
                     path=str(folder),
-                    steps=0,
-                    epochs=0,
-                    examples=0,
-                    tokens_seen=0,
-                    train_seconds=0,
-                    cpu_seconds=0,
-                    peak_rss_mb=0,
-                    final_loss=None,
                 )
             )
     return out

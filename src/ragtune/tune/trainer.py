@@ -311,18 +311,19 @@ def train(
             processing_class=tokenizer,
             peft_config=peft_config,
         )
-    trainer.remove_callback(
-        transformers.trainer_callback.PrinterCallback
-    )  # progress and manifest say it all
-    meter = CostMeter.resume_from(resume_from)
-    epoch_tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
-    trainer.add_callback(meter)
-    for callback in callbacks:
-        trainer.add_callback(callback)
-    trainer.add_callback(
-        ProgressCallback(progress, None if max_steps else int(epoch_tokens * tune.epochs), mode)
-    )
-    with quiet_upstream_deprecations():
+        trainer.remove_callback(
+            transformers.trainer_callback.PrinterCallback
+        )  # progress and manifest say it all
+        meter = CostMeter.resume_from(resume_from)
+        epoch_tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
+        for callback in (
+            meter,
+            ProgressCallback(
+                progress, None if max_steps else int(epoch_tokens * tune.epochs), mode
+            ),
+            *callbacks,
+        ):
+            trainer.add_callback(callback)
         result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
 
     state = trainer.state
@@ -335,20 +336,16 @@ def train(
         tmp.mkdir(parents=True)
     trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))
-    if not main:
+    if not main:  # rank 0 measures and writes; the others only report how far they got
         return AdapterManifest(
             mode,
             tune.method,
             str(base_path),
             str(target),
-            int(state.global_step),
-            tune.epochs,
-            len(data.rows),
-            int(state.num_input_tokens_seen),
-            0,
-            0,
-            0,
-            None,
+            steps=int(state.global_step),
+            epochs=tune.epochs,
+            examples=len(data.rows),
+            tokens_seen=int(state.num_input_tokens_seen),
         )
     tokenizer.save_pretrained(str(tmp))
     totals = meter.totals()
