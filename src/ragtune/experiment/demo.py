@@ -60,11 +60,13 @@ def write_fact_slice(
         return v1 / "qa.jsonl", v2 / "qa.jsonl"
     rows_v1, rows_v2 = load_qa(v1 / "qa.jsonl"), load_qa(v2 / "qa.jsonl")
     known = list(dict.fromkeys(r.fact_id for r in rows_v1))
-    changed = [c.fact_id for c in load_changes(v2) if c.fact_id in set(known)]
+    known_set = set(known)
+    changed = [c.fact_id for c in load_changes(v2) if c.fact_id in known_set]
+    changing = set(changed)
     rng = random.Random(seed)
     rng.shuffle(changed)
     chosen = changed[: (2 * facts) // 3]
-    others = [f for f in known if f not in set(changed)]
+    others = [f for f in known if f not in changing]
     rng.shuffle(others)
     chosen += others[: facts - len(chosen)]
     keep = set(chosen)
