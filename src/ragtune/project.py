@@ -19,7 +19,7 @@ from ragtune.config import CONFIG_FILE, STATE_DIR, RagtuneConfig, config_to_toml
 from ragtune.embed.base import Embedder, create_embedder
 from ragtune.errors import IndexMissingError, RagtuneError
 from ragtune.index import CheckReport, Store, open_store
-from ragtune.index.sync import (
+from ragtune.ingest import (
     EMBEDDER_FINGERPRINT,
     INDEX_KEY,
     recover_interrupted_swap,
@@ -205,7 +205,7 @@ class Project:
     def ingest(
         self, paths: list[Path | str], mirror: bool = False, progress: Progress | None = None
     ) -> IngestReport:
-        """Index the files and folders in ``paths`` incrementally (see ``ragtune.index.sync``)."""
+        """Index the files and folders in ``paths`` incrementally (see ``ragtune.ingest``)."""
         resolved = [Path(p).expanduser() for p in paths]
         for path in resolved:
             if not path.exists():
@@ -244,7 +244,7 @@ class Project:
 
         Unchanged text is skipped by hash; each document is written atomically.
         """
-        from ragtune.index.sync import sync_documents
+        from ragtune.ingest import sync_documents
 
         with write_lock(self.state_dir / "store.lock"):
             self._require_current_settings()

@@ -13,7 +13,7 @@ from ragtune.llm.base import ChatMessage
 from ragtune.project import Project
 from ragtune.synth import synthesize
 from ragtune.synth.files import read_examples
-from ragtune.systems.prompts import CLOSED_BOOK_SYSTEM, RAG_SYSTEM, closed_book_messages
+from ragtune.prompts import CLOSED_BOOK_SYSTEM, RAG_SYSTEM, closed_book_messages
 from ragtune.systems.rag import RAGSystem
 from ragtune.testing.scripted_generator import ScriptedGenerator
 

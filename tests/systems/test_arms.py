@@ -11,7 +11,7 @@ from ragtune.llm.base import ChatMessage
 from ragtune.project import Project
 from ragtune.systems import RAGSystem, build_system
 from ragtune.systems.citations import resolve_citations
-from ragtune.systems.prompts import NOT_FOUND, rag_messages
+from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.testing.scripted_generator import ScriptedGenerator
 from tests.index.test_sync import FAST, write_docs
 from tests.retrieve.test_fusion import hit

@@ -28,7 +28,7 @@ from typing import Any
 
 from ragtune.errors import DataError
 from ragtune.jsonl import read_jsonl_objects
-from ragtune.systems.prompts import closed_book_messages
+from ragtune.prompts import closed_book_messages
 from ragtune.types import QAExample
 
 TRAIN_QA = "train_qa.jsonl"

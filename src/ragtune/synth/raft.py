@@ -9,7 +9,7 @@ not contain an answer. A share ``oracle_share`` (P) of examples hold the oracle 
 distractors and no oracle, which teaches the model to answer from memory (paper) or,
 with ``no_oracle_target="abstain"``, to say the documents do not say.
 
-The prompt is built by :func:`ragtune.systems.prompts.rag_messages`, the very function
+The prompt is built by :func:`ragtune.prompts.rag_messages`, the very function
 the ``raft`` arm uses at inference, so train and test prompts agree token for token.
 The target quotes the supporting text and cites it::
 
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from ragtune.llm.base import ChatMessage, Generator
 from ragtune.progress import Progress
-from ragtune.systems.prompts import NOT_FOUND, rag_messages
+from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.types import Chunk, Hit, QAExample
 
 TargetStyle = Literal["quote", "sentence"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ragtune.llm.base import GenerationParams, Generator
 from ragtune.systems.base import System
-from ragtune.systems.prompts import closed_book_messages
+from ragtune.prompts import closed_book_messages
 from ragtune.types import Answer
 
 

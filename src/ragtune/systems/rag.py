@@ -9,7 +9,7 @@ from ragtune.llm.base import ChatMessage, GenerationParams, Generator
 from ragtune.retrieve.retriever import Retriever
 from ragtune.systems.base import System
 from ragtune.systems.citations import resolve_citations
-from ragtune.systems.prompts import rag_messages
+from ragtune.prompts import rag_messages
 from ragtune.types import Answer, Hit
 
 
