@@ -226,10 +226,19 @@ class TuneConfig(Section):
     seed: int = 0
 
 
+def _registered_arms() -> list[str]:
+    from ragtune.registry import arms
+
+    return arms.names()
+
+
 class EvalConfig(Section):
     """Evaluation (``ragtune eval``)."""
 
-    arms: list[str] = Field(default_factory=lambda: ["base", "rag", "ft", "ft+rag", "raft"])
+    arms: list[str] = Field(
+        default_factory=lambda: _registered_arms(),
+        description="Arms to evaluate, by name (default: every registered arm).",
+    )
     max_questions: int | None = Field(
         None, ge=1, description="Evaluate on at most this many questions."
     )

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
+from ragtune.arms import ArmRegistry, ArmSpec
 from ragtune.errors import ConfigError
 
 T = TypeVar("T")
@@ -101,3 +102,54 @@ generators: Registry[Any] = Registry("generator")
 generators.register("transformers", "ragtune.llm.transformers:TransformersGenerator")
 generators.register("openai", "ragtune.llm.openai:OpenAIGenerator")
 generators.register("scripted", "ragtune.testing.scripted_generator:ScriptedGenerator")
+
+# The arms. A spec is data, not a backend, so it is registered as itself.
+arms = ArmRegistry()
+arms.register(
+    ArmSpec(
+        "base",
+        retrieves=False,
+        order=10,
+        color="#8a8f98",
+        description="the base model alone, closed book: the floor",
+    )
+)
+arms.register(
+    ArmSpec(
+        "rag",
+        retrieves=True,
+        order=20,
+        color="#2f6fdb",
+        description="the base model with retrieved passages, citing them",
+    )
+)
+arms.register(
+    ArmSpec(
+        "ft",
+        retrieves=False,
+        adapter="qa",
+        order=30,
+        color="#e07b24",
+        description="fine-tuned on QA synthesized from the documents, closed book",
+    )
+)
+arms.register(
+    ArmSpec(
+        "ft+rag",
+        retrieves=True,
+        adapter="qa",
+        order=40,
+        color="#8a4fd0",
+        description="the fine-tuned model with retrieved passages",
+    )
+)
+arms.register(
+    ArmSpec(
+        "raft",
+        retrieves=True,
+        adapter="raft",
+        order=50,
+        color="#1c9a6c",
+        description="fine-tuned RAFT-style (oracle + distractor passages), with retrieval",
+    )
+)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.index.test_sync import write_docs
+from tests.test_ingest import write_docs
 
 FAST_ENV = {
     "RAGTUNE_EMBED__BACKEND": "hash",

@@ -16,7 +16,7 @@ from ragtune.errors import BackendUnavailableError
 from ragtune.project import Project
 from ragtune.registry import embedders
 from ragtune.testing.hash_embedder import HashEmbedder
-from tests.index.test_sync import write_docs
+from tests.test_ingest import write_docs
 
 REFERENCE = HashEmbedder(dim=48)
 

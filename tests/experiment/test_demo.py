@@ -33,7 +33,7 @@ def test_demo_runs_every_stage_and_marks_training_skipped(
     assert set(result.skipped) >= {"synthesize", "train qa", "train raft", "ft", "ft+rag", "raft"}
     assert "needs the fine-tuned" in result.skipped["ft"]
     assert result.report_html is not None and result.report_html.is_file()
-    assert any("Evaluating all five arms" in m for m in messages)
+    assert any("Evaluating all 5 arms" in m for m in messages)
 
     eval_run = load_run(result.eval_run)  # type: ignore[arg-type]
     assert eval_run.ok_arms == ["base", "rag"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ragtune.project import Project
-from tests.index.test_sync import FAST
+from tests.test_ingest import FAST
 
 pytestmark = pytest.mark.integration
 

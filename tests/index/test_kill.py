@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.index.test_sync import FAST, write_docs
+from tests.test_ingest import FAST, write_docs
 
 pytestmark = pytest.mark.integration
 

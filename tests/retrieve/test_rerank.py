@@ -9,7 +9,7 @@ import pytest
 from ragtune.project import Project
 from ragtune.registry import rerankers
 from ragtune.testing.tiny_models import build_tiny_cross_encoder
-from tests.index.test_sync import FAST, write_docs
+from tests.test_ingest import FAST, write_docs
 from tests.retrieve.test_fusion import hit
 
 

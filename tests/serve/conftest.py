@@ -15,7 +15,7 @@ pytest.importorskip("fastapi")
 from ragtune.project import Project
 from ragtune.serve import create_app
 from ragtune.serve.server import BackgroundServer
-from tests.index.test_sync import FAST, write_docs
+from tests.test_ingest import FAST, write_docs
 
 KEY = "test-key-0123"
 SCRIPTED: dict[str, Any] = {**FAST, "llm": {"backend": "scripted"}}

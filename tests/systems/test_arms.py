@@ -13,7 +13,7 @@ from ragtune.systems import RAGSystem, build_system
 from ragtune.systems.citations import resolve_citations
 from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.testing.scripted_generator import ScriptedGenerator
-from tests.index.test_sync import FAST, write_docs
+from tests.test_ingest import FAST, write_docs
 from tests.retrieve.test_fusion import hit
 
 SCRIPTED = {**FAST, "llm": {"backend": "scripted"}}

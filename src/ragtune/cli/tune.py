@@ -74,7 +74,9 @@ def tune(
         f"peak memory {manifest.peak_rss_mb:,.0f} MiB"
     )
     console.print(f"Adapter: {manifest.path}" + (f"\nMerged model: {merged}" if merged else ""))
-    arm = {"qa": "ft", "raft": "raft"}.get(mode)
+    from ragtune.registry import arms
+
+    arm = arms.arm_for_adapter(mode)
     if arm:
         console.print(f'Try it: [bold]ragtune ask --arm {arm} "..."[/]')
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragtune.errors import ConfigError, RagtuneError
+from ragtune.errors import RagtuneError
 from ragtune.evaluate.aggregate import compare_arms, summarize_accuracy, summarize_speed
 from ragtune.evaluate.costs import one_off_costs
 from ragtune.evaluate.questions import check_unique_ids, load_questions, select_questions, split_of
@@ -69,8 +69,8 @@ def run_arm(
     ``latency_probe`` more questions (the first ones again) are answered one at a time,
     so latency is also measured as a single user would see it, not only in batches.
     """
+    from ragtune.registry import arms
     from ragtune.systems import build_system
-    from ragtune.systems.build import RETRIEVES
 
     progress = progress or Progress()
     try:
@@ -80,7 +80,7 @@ def run_arm(
     result = ArmResult(arm)
     batch = max(1, project.config.llm.batch_size)
     k = project.config.retrieve.top_k
-    retrieves = arm in RETRIEVES
+    retrieves = arms.get(arm).retrieves
     with PeakMemory() as peak, Stopwatch() as watch:
         with progress.task(label or f"eval {arm}", total=len(questions), unit="q") as advance:
             for start in range(0, len(questions), batch):
@@ -118,7 +118,14 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> dict[str
     speed = summarize_speed(rows, probe, result.peak_rss_bytes, result.seconds)
     speed["cpu_seconds"] = result.cpu_seconds
     speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
-    return {"status": "ok", **summarize_accuracy(rows, samples, seed), "speed": speed}
+    from ragtune.registry import arms
+
+    return {
+        "status": "ok",
+        "spec": arms.get(result.arm).to_dict(),
+        **summarize_accuracy(rows, samples, seed),
+        "speed": speed,
+    }
 
 
 def judge_config(project: Project) -> dict[str, Any] | None:
@@ -149,13 +156,10 @@ def evaluate(
     project's held-out split. ``max_questions`` (default ``eval.max_questions``) draws a
     stratified, seeded subset so that every arm answers exactly the same ones.
     """
-    from ragtune.systems import ARMS
+    from ragtune.registry import arms as registered
 
     settings = project.config.eval
-    arms = list(arms or settings.arms)
-    unknown = [a for a in arms if a not in ARMS]
-    if unknown:
-        raise ConfigError(f"unknown arm(s) {', '.join(unknown)}; choose from: {', '.join(ARMS)}")
+    arms = registered.check(arms or settings.arms)
     progress = progress or Progress()
     started = time.perf_counter()
     if questions is None:

@@ -22,13 +22,13 @@ from ragtune.evaluate.metrics import PRIMARY_METRIC
 from ragtune.evaluate.records import RunFile, write_run
 from ragtune.evaluate.runner import evaluate
 from ragtune.experiment.refresh import (
-    ARM_MODES,
     modes_for,
     reload_generator,
     train_adapter,
     training_available,
 )
 from ragtune.progress import Progress
+from ragtune.registry import arms as registered_arms
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -50,7 +50,7 @@ def compare(
     )
     if seeds <= 1:
         return run, path
-    tuned = [a for a in run.ok_arms if a in ARM_MODES]
+    tuned = [a for a in run.ok_arms if registered_arms.get(a).fine_tuned]
     reason = (
         training_available()
         if tuned

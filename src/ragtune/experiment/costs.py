@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ragtune.arms import ArmSpec
 from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.registry import arms as registered_arms
 
 if TYPE_CHECKING:
     from ragtune.config import RecommendConfig
     from ragtune.evaluate.records import RunFile
 
 DAYS_PER_MONTH = 30.44
-RETRIEVING = {"rag", "ft+rag", "raft"}
-ARM_MODES = {"ft": "qa", "ft+rag": "qa", "raft": "raft"}
 
 
 @dataclass
@@ -84,34 +84,34 @@ def _training_seconds(mode: str, costs: dict[str, Any]) -> float:
     return _num(synth.get("seconds")) + _num(train.get("train_seconds"))
 
 
-def _one_off_parts(arm: str, costs: dict[str, Any]) -> tuple[float, list[str]]:
+def _one_off_parts(spec: ArmSpec, costs: dict[str, Any]) -> tuple[float, list[str]]:
     seconds, parts = 0.0, []
-    if arm in RETRIEVING:
+    if spec.retrieves:
         seconds += _num(costs.get("index", {}).get("seconds"))
         parts.append("index build")
-    if arm in ARM_MODES:
-        seconds += _training_seconds(ARM_MODES[arm], costs)
-        parts.append(f"synthesis + training {ARM_MODES[arm]!r}")
+    if spec.adapter:
+        seconds += _training_seconds(spec.adapter, costs)
+        parts.append(f"synthesis + training {spec.adapter!r}")
     return seconds, parts
 
 
 def _update_seconds(
-    arm: str, costs: dict[str, Any], freshness: RunFile | None
+    spec: ArmSpec, costs: dict[str, Any], freshness: RunFile | None
 ) -> tuple[float, str]:
-    """Seconds one document update costs ``arm``: re-index and/or re-synthesize + retrain."""
-    if arm == "base":
+    """Seconds one document update costs an arm: re-index and/or re-synthesize + retrain."""
+    if not spec.learns_documents:
         return 0.0, "nothing to update"
     seconds, how = 0.0, []
     refresh = (freshness.freshness.get("retrain") if freshness else None) or None
-    if arm in RETRIEVING:
+    if spec.retrieves:
         if freshness is not None:
             seconds += _num(freshness.freshness.get("ingest", {}).get("seconds"))
             how.append("measured incremental re-index")
         else:
             seconds += _num(costs.get("index", {}).get("seconds"))
             how.append("full index build (no freshness run; an upper bound)")
-    if arm in ARM_MODES:
-        mode = ARM_MODES[arm]
+    if spec.adapter:
+        mode = spec.adapter
         if refresh and mode in refresh.get("train", {}):
             seconds += _num(refresh["synth"].get("seconds")) + _num(
                 refresh["train"][mode].get("seconds")
@@ -135,8 +135,9 @@ def arm_profiles(
         speed = summary.get("speed") or {}
         single = speed.get("single_latency_ms") or {}
         latency = (single or speed.get("latency_ms") or {}).get("total", {})
-        one_off, parts = _one_off_parts(arm, run.costs)
-        update_s, update_how = _update_seconds(arm, run.costs, freshness)
+        spec = registered_arms.recorded(arm, summary)
+        one_off, parts = _one_off_parts(spec, run.costs)
+        update_s, update_how = _update_seconds(spec, run.costs, freshness)
         profile = ArmProfile(
             arm=arm,
             accuracy=accuracy["mean"],

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.progress import Progress
+from ragtune.registry import arms as registered_arms
 
 Say = Callable[[str], None]
 
@@ -248,7 +249,7 @@ def run_demo(
             f"    {manifest.counts.get('train', 0)} training questions, "
             f"{manifest.counts.get('heldout_unseen_phrasing', 0) + manifest.counts.get('heldout_unseen_fact', 0)} held out"
         )
-        for mode in ("qa", "raft"):
+        for mode in registered_arms.adapters_for(registered_arms.names()):
             if mode not in plan.train_modes:
                 stages.skip(
                     f"train {mode}", f"not in this plan ({plan.name}); the full demo trains it"
@@ -272,10 +273,10 @@ def run_demo(
         questions = load_qa(qa_v1)
     run, eval_path = stages.run(
         "evaluate",
-        f"Evaluating all five arms on the same {plan.eval_questions} held-out questions",
+        f"Evaluating all {len(registered_arms.names())} arms on the same {plan.eval_questions} held-out questions",
         lambda: evaluate(
             project,
-            ["base", "rag", "ft", "ft+rag", "raft"],
+            registered_arms.names(),
             questions=questions,
             max_questions=plan.eval_questions,
             progress=progress,

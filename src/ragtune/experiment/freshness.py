@@ -29,15 +29,15 @@ from ragtune.evaluate.metrics import contains_answer
 from ragtune.evaluate.records import RunFile, environment, new_run_id, utc_now, write_run
 from ragtune.evaluate.runner import ArmResult, run_arm
 from ragtune.experiment.changes import ChangedFact, freshness_questions, load_changes_file
-from ragtune.experiment.refresh import ARM_MODES, modes_for, retrain, training_available
+from ragtune.experiment.refresh import modes_for, retrain, training_available
 from ragtune.progress import Progress
+from ragtune.registry import arms as registered_arms
 from ragtune.types import QAExample
 
 if TYPE_CHECKING:
     from ragtune.project import Project
 
 PHASES = ("before", "updated", "retrained")
-RETRIEVING = {"rag", "ft+rag", "raft"}
 
 
 def resolve_update(
@@ -138,14 +138,16 @@ def time_to_fresh(
     Without a measured retraining, ``estimate_seconds`` is what synthesis and training
     cost when the adapter was first made (from ``costs``), and ``seconds`` stays ``None``.
     """
-    if arm == "base":
+    spec = registered_arms.get(arm)
+    if not spec.learns_documents:
         return {
             "seconds": None,
-            "how": "never: the closed-book base model does not learn the documents",
+            "never": True,
+            "how": "never: a closed-book arm without an adapter does not learn the documents",
         }
-    if arm == "rag" or (arm in RETRIEVING and after_update == "fresh"):
+    if spec.retrieves and (not spec.fine_tuned or after_update == "fresh"):
         return {"seconds": round(ingest_s, 3), "how": "incremental re-index"}
-    mode = ARM_MODES[arm]
+    mode = str(spec.adapter)
     if refresh is None or mode not in refresh.get("train", {}):
         out: dict[str, Any] = {
             "seconds": None,
@@ -155,13 +157,13 @@ def time_to_fresh(
         if first.get("train_seconds") is not None:
             synth = ((costs or {}).get("synth") or {}).get("seconds") or 0.0
             out["estimate_seconds"] = round(
-                synth + first["train_seconds"] + (ingest_s if arm in RETRIEVING else 0), 3
+                synth + first["train_seconds"] + (ingest_s if spec.retrieves else 0), 3
             )
             out["how"] = "stale until retrained; estimate: synthesis + training as first measured"
         return out
     seconds = refresh["synth"]["seconds"] + refresh["train"][mode]["seconds"]
     how = f"re-synthesis + retraining the {mode!r} adapter"
-    if arm in RETRIEVING:
+    if spec.retrieves:
         seconds += ingest_s
         how = "incremental re-index + " + how
     return {"seconds": round(seconds, 3), "how": how}
@@ -233,7 +235,7 @@ def run_freshness(
     measure("updated", arms)
 
     refresh: dict[str, Any] | None = None
-    tuned = [a for a in arms if a in ARM_MODES and a not in skipped]
+    tuned = [a for a in arms if registered_arms.get(a).fine_tuned and a not in skipped]
     # Retrain only what the update left stale: an adapter whose arms all answer with the
     # new facts from the re-indexed passages is fresh already (its time to fresh is the re-index).
     modes = modes_for([a for a in tuned if verdict(phases[a]["updated"]) != "fresh"])
@@ -250,7 +252,7 @@ def run_freshness(
                 progress=progress,
                 qa_file=retrain_qa,
             )
-            measure("retrained", [a for a in tuned if ARM_MODES[a] in modes])
+            measure("retrained", [a for a in tuned if registered_arms.get(a).adapter in modes])
     elif modes:
         notes.append(
             "--no-retrain: fine-tuned arms are reported as they are after the update (stale)"
@@ -291,7 +293,7 @@ def run_freshness(
             "time_to_fresh": time_to_fresh(
                 arm,
                 report.seconds,
-                refresh if arm in ARM_MODES else None,
+                refresh if registered_arms.get(arm).fine_tuned else None,
                 after_update,
                 costs_before,
             ),

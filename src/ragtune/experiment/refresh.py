@@ -22,13 +22,12 @@ from ragtune.progress import Progress
 if TYPE_CHECKING:
     from ragtune.project import Project
 
-ARM_MODES = {"ft": "qa", "ft+rag": "qa", "raft": "raft"}
-
 
 def modes_for(arms: Sequence[str]) -> list[str]:
     """The adapters ``arms`` need, in training order: ``["qa", "raft"]`` for all five arms."""
-    needed = {ARM_MODES[a] for a in arms if a in ARM_MODES}
-    return [m for m in ("qa", "raft") if m in needed]
+    from ragtune.registry import arms as registered
+
+    return registered.adapters_for(arms)
 
 
 def training_available() -> str | None:

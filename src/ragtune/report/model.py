@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from ragtune.config import RecommendConfig
     from ragtune.experiment.recommend import Recommendation
 
-ARM_ORDER = ("base", "rag", "ft", "ft+rag", "raft")
-
 
 @dataclass
 class ReportData:
@@ -34,9 +32,10 @@ class ReportData:
 
     @property
     def arms(self) -> list[str]:
-        """Arms that ran, in the canonical order."""
-        ok = self.eval_run.ok_arms
-        return [a for a in ARM_ORDER if a in ok] + [a for a in ok if a not in ARM_ORDER]
+        """Arms that ran, in display order (each arm's registered ``order``)."""
+        from ragtune.registry import arms
+
+        return arms.ordered(self.eval_run.ok_arms)
 
     @property
     def skipped(self) -> dict[str, str]:

@@ -13,21 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-ARM_COLORS = {
-    "base": "#8a8f98",
-    "rag": "#2f6fdb",
-    "ft": "#e07b24",
-    "ft+rag": "#8a4fd0",
-    "raft": "#1c9a6c",
-}
-FALLBACK_COLORS = ("#c2417a", "#4aa3b5", "#a58a1a", "#5a5a5a")
 FONT = "font-family='system-ui, -apple-system, Segoe UI, sans-serif'"
 
 
 def arm_color(arm: str) -> str:
-    if arm in ARM_COLORS:
-        return ARM_COLORS[arm]
-    return FALLBACK_COLORS[sum(map(ord, arm)) % len(FALLBACK_COLORS)]
+    """The arm's registered colour, or a stable one picked from its name."""
+    from ragtune.registry import arms
+
+    return arms.color(arm)
 
 
 @dataclass

@@ -54,8 +54,9 @@ def arm_label(arm: str) -> str:
 
 
 def time_to_fresh_text(arm: str, ttf: dict[str, Any]) -> str:
-    """``"12.3 s"``, ``"≈ 410 s (estimate)"``, ``"never"`` (the closed-book base model) or ``"–"``."""
-    if arm == "base":
+    """``"12.3 s"``, ``"≈ 410 s (estimate)"``, ``"never"`` (an arm that neither retrieves
+    nor is trained, like ``base``) or ``"–"``."""
+    if ttf.get("never") or str(ttf.get("how", "")).startswith("never"):
         return "never"
     if ttf.get("seconds") is not None:
         return f"{ttf['seconds']:,.1f} s"

@@ -22,10 +22,11 @@ from collections.abc import Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 from ragtune.config import ServeConfig
+from ragtune.registry import arms as registered_arms
 from ragtune.serve.batching import BatchQueue
 from ragtune.serve.errors import ApiError
 from ragtune.serve.metrics import Metrics
-from ragtune.systems.build import ARM_ADAPTER, ARMS, build_system
+from ragtune.systems.build import build_system
 from ragtune.types import Answer
 
 if TYPE_CHECKING:
@@ -81,7 +82,11 @@ class ServeService:
     def models(self) -> list[str]:
         """The arms this project can serve now, then the configured aliases of those."""
         adapters = self.project.available_adapters()
-        arms = [arm for arm in ARMS if ARM_ADAPTER[arm] is None or ARM_ADAPTER[arm] in adapters]
+        arms = [
+            spec.name
+            for spec in registered_arms.specs()
+            if spec.adapter is None or spec.adapter in adapters
+        ]
         aliases = [
             name for name, arm in self.settings.aliases.items() if arm in arms and name not in arms
         ]
@@ -92,10 +97,11 @@ class ServeService:
         arm = self.settings.aliases.get(model, model)
         available = self.models()
         if arm not in available:
-            if arm in ARMS:
+            spec = registered_arms.find(arm)
+            if spec is not None:
                 message = (
-                    f"model {model!r} needs the fine-tuned {ARM_ADAPTER[arm]!r} adapter, which this project "
-                    f"does not have yet (run: ragtune synth && ragtune tune --mode {ARM_ADAPTER[arm]}); "
+                    f"model {model!r} needs the fine-tuned {spec.adapter!r} adapter, which this project "
+                    f"does not have yet (run: ragtune synth && ragtune tune --mode {spec.adapter}); "
                     f"available: {', '.join(available)}"
                 )
             else:
@@ -122,7 +128,7 @@ class ServeService:
 
     def _load_adapter_if_new(self, arm: str) -> None:
         """An adapter trained after the server started is loaded into the running generator."""
-        adapter = ARM_ADAPTER[arm]
+        adapter = registered_arms.get(arm).adapter
         generator = self.project.generator
         loaded = getattr(generator, "adapters", None)
         if adapter is None or loaded is None or adapter in loaded:

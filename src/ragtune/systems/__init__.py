@@ -8,8 +8,8 @@ print(rag.answer("What does the X200 cost?").text)
 from __future__ import annotations
 
 from ragtune.systems.base import System
-from ragtune.systems.build import ARMS, build_system
+from ragtune.systems.build import build_system
 from ragtune.systems.closed_book import ClosedBookSystem
 from ragtune.systems.rag import RAGSystem
 
-__all__ = ["ARMS", "ClosedBookSystem", "RAGSystem", "System", "build_system"]
+__all__ = ["ClosedBookSystem", "RAGSystem", "System", "build_system"]

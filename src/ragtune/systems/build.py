@@ -1,11 +1,13 @@
-"""Build an arm by name from a project: one generator in memory serves every arm."""
+"""Build an arm by name from its registered :class:`~ragtune.arms.ArmSpec`: one generator
+in memory serves every arm."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ragtune.errors import ConfigError, RagtuneError
+from ragtune.errors import RagtuneError
 from ragtune.llm.base import GenerationParams
+from ragtune.registry import arms
 from ragtune.systems.base import System
 from ragtune.systems.closed_book import ClosedBookSystem
 from ragtune.systems.rag import RAGSystem
@@ -13,20 +15,14 @@ from ragtune.systems.rag import RAGSystem
 if TYPE_CHECKING:
     from ragtune.project import Project
 
-ARMS = ("base", "rag", "ft", "ft+rag", "raft")
-# Which fine-tuned adapter each arm uses (folders under .ragtune/adapters/).
-ARM_ADAPTER = {"base": None, "rag": None, "ft": "qa", "ft+rag": "qa", "raft": "raft"}
-RETRIEVES = {"rag", "ft+rag", "raft"}
-
 
 def build_system(project: Project, arm: str) -> System:
     """The named arm over ``project``'s index and generator.
 
     >>> build_system(Project.open(), "rag").answer("Who runs the Oslo office?")  # doctest: +SKIP
     """
-    if arm not in ARMS:
-        raise ConfigError(f"unknown arm {arm!r}; choose one of: {', '.join(ARMS)}")
-    adapter = ARM_ADAPTER[arm]
+    spec = arms.get(arm)
+    adapter = spec.adapter
     if adapter is not None and adapter not in project.available_adapters():
         raise RagtuneError(
             f"arm {arm!r} needs the fine-tuned {adapter!r} adapter, which this project does not have yet; "
@@ -35,7 +31,7 @@ def build_system(project: Project, arm: str) -> System:
     llm = project.config.llm
     params = GenerationParams(max_new_tokens=llm.max_new_tokens, temperature=llm.temperature)
     generator = project.generator
-    if arm in RETRIEVES:
+    if spec.retrieves:
         retriever = project.retriever()
         return RAGSystem(
             retriever,

@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 
 from ragtune.llm.base import GenerationParams, Generator
-from ragtune.systems.base import System
 from ragtune.prompts import closed_book_messages
+from ragtune.systems.base import System
 from ragtune.types import Answer
 
 

@@ -6,10 +6,10 @@ import time
 from collections.abc import Iterator, Sequence
 
 from ragtune.llm.base import ChatMessage, GenerationParams, Generator
+from ragtune.prompts import rag_messages
 from ragtune.retrieve.retriever import Retriever
 from ragtune.systems.base import System
 from ragtune.systems.citations import resolve_citations
-from ragtune.prompts import rag_messages
 from ragtune.types import Answer, Hit
 
 
