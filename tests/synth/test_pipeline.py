@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from ragtune.errors import ConfigError
 from ragtune.llm.base import ChatMessage
+from ragtune.progress import Progress
 from ragtune.project import Project
+from ragtune.prompts import CLOSED_BOOK_SYSTEM, RAG_SYSTEM, closed_book_messages
 from ragtune.synth import synthesize
 from ragtune.synth.files import read_examples
-from ragtune.prompts import CLOSED_BOOK_SYSTEM, RAG_SYSTEM, closed_book_messages
+from ragtune.synth.pipeline import split_and_paraphrase
 from ragtune.systems.rag import RAGSystem
 from ragtune.testing.scripted_generator import ScriptedGenerator
+from ragtune.types import QAExample
 
 DOCS = {
     "x200.md": "# Ambrel X200\nThe Ambrel X200 weighs 1.4 kg. It lists at $1,759 and is assembled in Calderwick.",
@@ -88,6 +92,18 @@ FACTS = [
 ]
 
 
+#: The manifest's count keys every source writes, in order (readers outside synth use them).
+MANIFEST_COUNT_KEYS = [
+    "train",
+    "qa_sft",
+    "train_paraphrases",
+    "train_facts",
+    "heldout_unseen_phrasing",
+    "heldout_unseen_fact",
+    "heldout_unseen_fact_facts",
+]
+
+
 def rephrase(conversation: list[ChatMessage]) -> str:
     question = conversation[-1].content.split("Question:", 1)[-1].strip().rstrip("?")
     return f"1. Tell me: {question}?\n2. I wonder, {question}?\n3. Quick one: {question}?"
@@ -143,6 +159,8 @@ def test_qa_file_to_training_files(project: Project, qa_file: Path) -> None:
     assert not {r.question for r in train} & {r.question for r in heldout}
     on_disk = json.loads((data / "manifest.json").read_text())
     assert on_disk["source"] == "qa-file" and on_disk["seed"] == 0 and on_disk["counts"] == c
+    assert list(on_disk["counts"]) == [*MANIFEST_COUNT_KEYS, "raft"]
+    assert c.train == on_disk["counts"]["train"] and c.raft == on_disk["counts"]["raft"]
     assert on_disk["source_fingerprint"]
 
     sft = [json.loads(line) for line in (data / "qa_sft.jsonl").read_text().splitlines()]
@@ -224,6 +242,10 @@ def test_from_corpus_with_the_scripted_generator(project: Project) -> None:
     )
     c = manifest.counts
     assert c["generated_kept"] == 5 and c["generated_unsupported"] == 5
+    assert c.generated["kept"] == 5
+    on_disk = json.loads((project.data_dir / "manifest.json").read_text())["counts"]
+    generated = ["chunks", "proposed", "kept", "unsupported", "duplicate"]
+    assert list(on_disk) == [f"generated_{k}" for k in generated] + [*MANIFEST_COUNT_KEYS, "raft"]
     assert manifest.settings["paraphrased_before_split"] is True
     assert c["heldout_unseen_phrasing"] > 0 and c["train_paraphrases"] > 0
     assert c["train"] + c["heldout_unseen_phrasing"] + c["heldout_unseen_fact"] == 15
@@ -249,3 +271,23 @@ def test_bad_qa_file_fails_with_the_line_in_the_cli(tmp_path: Path, project: Pro
     )
     assert run.returncode == 1
     assert f"{bad}:3: row has no answer" in run.stderr.replace("\n", "")
+
+
+def test_without_raft_the_counts_have_no_raft_key(project: Project, qa_file: Path) -> None:
+    manifest = synthesize(
+        project, source="qa-file", path=qa_file, paraphrases=0, raft=False, seed=0
+    )
+    assert manifest.counts.raft is None and "raft" not in manifest.counts
+    assert manifest.counts.get("raft", 0) == 0 and manifest.raft == {"skipped": "disabled"}
+    on_disk = json.loads((project.data_dir / "manifest.json").read_text())
+    assert list(on_disk["counts"]) == MANIFEST_COUNT_KEYS
+    assert not (project.data_dir / "raft_train.jsonl").exists()
+
+
+def test_paraphrasing_without_a_generator_is_a_config_error() -> None:
+    rows = [QAExample(f"f{i}:p0", f"Question {i}?", ["a"], fact_id=f"f{i}") for i in range(4)]
+    with pytest.raises(ConfigError, match="paraphrasing needs a generator"):
+        split_and_paraphrase(rows, None, 2, 0.25, 0.25, seed=0, progress=Progress())
+    # No paraphrases asked: no generator needed.
+    training = split_and_paraphrase(rows, None, 0, 0.25, 0.25, seed=0, progress=Progress())
+    assert training.paraphrased_before_split and len(training.train) == 3

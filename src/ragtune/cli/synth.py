@@ -76,15 +76,15 @@ def synth(
     counts = manifest.counts
     console.print(
         f"[green]Training data[/] from {manifest.source} in {proj.data_dir} ({manifest.seconds:.1f}s):\n"
-        f"  train: {counts['train']} questions over {counts['train_facts']} facts "
-        f"({counts['train_paraphrases']} generated paraphrases)\n"
-        f"  held out: {counts['heldout_unseen_phrasing']} unseen phrasings of trained facts, "
-        f"{counts['heldout_unseen_fact']} questions on {counts['heldout_unseen_fact_facts']} unseen facts"
+        f"  train: {counts.train} questions over {counts.train_facts} facts "
+        f"({counts.train_paraphrases} generated paraphrases)\n"
+        f"  held out: {counts.heldout_unseen_phrasing} unseen phrasings of trained facts, "
+        f"{counts.heldout_unseen_fact} questions on {counts.heldout_unseen_fact_facts} unseen facts"
     )
-    if "raft" in counts:
+    if counts.raft is not None:
         raft = manifest.raft
         console.print(
-            f"  RAFT: {counts['raft']} examples ({raft['with_oracle']} with the oracle, "
+            f"  RAFT: {counts.raft} examples ({raft['with_oracle']} with the oracle, "
             f"{raft['without_oracle']} without; {raft['no_oracle_found']} questions had no oracle chunk)"
         )
     else:

@@ -10,7 +10,7 @@ domain's ``qa.jsonl``. Everything lands in ``.ragtune/data/`` under fixed names
 
     project = Project.open("acme-kb")
     manifest = synthesize(project, source="qa-file", path="ours.csv", paraphrases=4, seed=0)
-    manifest.counts            # {"train": ..., "heldout_unseen_phrasing": ..., "raft": ...}
+    manifest.counts.train      # SynthCounts; also read as the JSON's {"train": ..., "raft": ...}
     rows = load_qa_file("ours.csv")   # list[QAExample]; a bad row raises DataError file:line
 
 Importing this package does not import torch.
@@ -18,7 +18,7 @@ Importing this package does not import torch.
 
 from __future__ import annotations
 
-from ragtune.synth.pipeline import SynthManifest, synthesize
+from ragtune.synth.pipeline import SynthCounts, SynthManifest, synthesize
 from ragtune.synth.qa_file import load_qa_file
 from ragtune.synth.split import UNSEEN_FACT, UNSEEN_PHRASING, Split, split_by_fact
 
@@ -26,6 +26,7 @@ __all__ = [
     "UNSEEN_FACT",
     "UNSEEN_PHRASING",
     "Split",
+    "SynthCounts",
     "SynthManifest",
     "load_qa_file",
     "split_by_fact",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,7 +23,7 @@ from ragtune.errors import ConfigError, DataError
 from ragtune.progress import Progress
 from ragtune.synth import files
 from ragtune.synth.qa_file import file_fingerprint, load_qa_file
-from ragtune.synth.split import fact_key, split_by_fact
+from ragtune.synth.split import Split, fact_key, split_by_fact
 
 if TYPE_CHECKING:
     from ragtune.llm.base import Generator
@@ -30,6 +31,58 @@ if TYPE_CHECKING:
     from ragtune.types import Chunk, QAExample
 
 Source = Literal["demo", "qa-file", "corpus"]
+
+
+@dataclass(eq=False)
+class SynthCounts(Mapping[str, int]):
+    """How many rows ``synthesize`` wrote, and of what.
+
+    Read it by attribute (``counts.train``) or, like the manifest JSON it is written as,
+    by key (``counts["train"]``, ``counts.get("raft", 0)``, ``"raft" in counts``); it
+    equals a dict with the same keys. ``raft`` is ``None`` when no RAFT rows were built
+    (no index, or disabled) and then absent from the keys; ``generated`` holds
+    :func:`~ragtune.synth.generate.generate_from_chunks`' counts for a corpus source,
+    written as ``generated_<name>`` keys.
+
+    >>> counts = SynthCounts(train=20, qa_sft=20, train_facts=6, generated={"kept": 5})
+    >>> counts["generated_kept"], counts.train, "raft" in counts
+    (5, 20, False)
+    """
+
+    train: int = 0
+    qa_sft: int = 0
+    train_paraphrases: int = 0
+    train_facts: int = 0
+    heldout_unseen_phrasing: int = 0
+    heldout_unseen_fact: int = 0
+    heldout_unseen_fact_facts: int = 0
+    raft: int | None = None
+    generated: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, int]:
+        """The manifest's ``counts`` object, keys in the order they are written."""
+        out = {f"generated_{name}": value for name, value in self.generated.items()}
+        out.update(
+            train=self.train,
+            qa_sft=self.qa_sft,
+            train_paraphrases=self.train_paraphrases,
+            train_facts=self.train_facts,
+            heldout_unseen_phrasing=self.heldout_unseen_phrasing,
+            heldout_unseen_fact=self.heldout_unseen_fact,
+            heldout_unseen_fact_facts=self.heldout_unseen_fact_facts,
+        )
+        if self.raft is not None:
+            out["raft"] = self.raft
+        return out
+
+    def __getitem__(self, key: str) -> int:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
 
 
 @dataclass
@@ -40,7 +93,7 @@ class SynthManifest:
     source_path: str | None
     source_fingerprint: str | None
     seed: int
-    counts: dict[str, int]
+    counts: SynthCounts
     settings: dict[str, Any]
     generator: str | None
     files: dict[str, str]
@@ -49,7 +102,38 @@ class SynthManifest:
     created_at: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "counts": self.counts.to_dict()}
+
+
+@dataclass
+class LoadedRows:
+    """The QA rows a source gave, and (for a corpus) the generation counts."""
+
+    rows: list[QAExample]
+    generated: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TrainingSplit:
+    """The split by fact, with the training rows' paraphrases added."""
+
+    split: Split
+    train: list[QAExample]
+    paraphrased_before_split: bool
+
+
+@dataclass
+class RaftOutcome:
+    """The RAFT rows' count (``None`` if none were built) and the manifest's ``raft`` entry."""
+
+    count: int | None
+    info: dict[str, Any]
+
+
+def _require_generator(generator: Generator | None, job: str) -> Generator:
+    if generator is None:
+        raise ConfigError(f"{job} needs a generator: configure [llm] or pass generator=")
+    return generator
 
 
 def _chunks_by_doc(project: Project) -> dict[str, list[Chunk]]:
@@ -61,43 +145,163 @@ def _chunks_by_doc(project: Project) -> dict[str, list[Chunk]]:
     return dict(grouped)
 
 
-def _load_rows(
+def _source_path(source: Source, path: Path | str | None) -> Path | None:
+    resolved = Path(path).expanduser() if path is not None else None
+    if resolved is not None and source == "demo" and resolved.is_dir():
+        resolved = resolved / "qa.jsonl"  # the demo corpus folder works too
+    return resolved
+
+
+def _generate_from_corpus(project: Project, generator: Generator, progress: Progress) -> LoadedRows:
+    from ragtune.synth.generate import generate_from_chunks
+
+    project.require_index()
+    chunks = list(project.store.iter_chunks())
+    limit = project.config.synth.max_chunks
+    if limit is not None and len(chunks) > limit:
+        import random
+
+        chunks = sorted(
+            random.Random(project.config.synth.seed).sample(chunks, limit), key=lambda c: c.id
+        )
+    rows, counts = generate_from_chunks(
+        chunks,
+        generator,
+        questions_per_chunk=project.config.synth.questions_per_chunk,
+        progress=progress,
+    )
+    if not rows:
+        raise DataError(
+            f"the generator ({generator.name}) produced no supported QA pairs from {len(chunks)} chunks; "
+            "configure a stronger llm.model, or give your own pairs with --qa-file"
+        )
+    return LoadedRows(rows, counts)
+
+
+def load_rows(
     project: Project,
     source: Source,
     path: Path | None,
     generator: Generator | None,
     progress: Progress,
-) -> tuple[list[QAExample], dict[str, int]]:
+) -> LoadedRows:
+    """Phase 1: the QA rows of ``source`` (a QA file, or pairs generated from the index)."""
     if source in ("demo", "qa-file"):
         if path is None:
             raise ConfigError(f"source {source!r} needs a path to a QA file")
-        return load_qa_file(path), {}
+        return LoadedRows(load_qa_file(path))
     if source == "corpus":
-        from ragtune.synth.generate import generate_from_chunks
+        generator = _require_generator(generator, "source 'corpus'")
+        return _generate_from_corpus(project, generator, progress)
+    raise ConfigError(f"unknown synth source {source!r}; choose demo, qa-file or corpus")
 
-        project.require_index()
-        assert generator is not None
-        chunks = list(project.store.iter_chunks())
-        limit = project.config.synth.max_chunks
-        if limit is not None and len(chunks) > limit:
-            import random
 
-            chunks = sorted(
-                random.Random(project.config.synth.seed).sample(chunks, limit), key=lambda c: c.id
-            )
-        rows, counts = generate_from_chunks(
-            chunks,
-            generator,
-            questions_per_chunk=project.config.synth.questions_per_chunk,
+def split_and_paraphrase(
+    rows: list[QAExample],
+    generator: Generator | None,
+    paraphrases: int,
+    heldout_share: float,
+    unseen_fact_share: float,
+    seed: int,
+    progress: Progress,
+) -> TrainingSplit:
+    """Phase 2: split by fact and add ``paraphrases`` rephrasings per training fact.
+
+    Facts with one phrasing are paraphrased before the split (so an unseen phrasing of a
+    trained fact can be held out); facts with several are split first and only their
+    training rows paraphrased, never into a held-out question.
+    """
+    from ragtune.synth.generate import paraphrase
+
+    phrasings: dict[str, int] = defaultdict(int)
+    for row in rows:
+        phrasings[fact_key(row)] += 1
+    single_phrasing = max(phrasings.values()) <= 1
+    if paraphrases > 0 and single_phrasing:
+        writer = _require_generator(generator, "paraphrasing")
+        rows = rows + paraphrase(rows, writer, paraphrases, progress=progress)
+    split = split_by_fact(rows, heldout_share, unseen_fact_share, seed)
+    late: list[QAExample] = []
+    if paraphrases > 0 and not single_phrasing:
+        writer = _require_generator(generator, "paraphrasing")
+        late = paraphrase(
+            split.train,
+            writer,
+            paraphrases,
+            avoid=[r.question for r in split.heldout],
             progress=progress,
         )
-        if not rows:
-            raise DataError(
-                f"the generator ({generator.name}) produced no supported QA pairs from {len(chunks)} chunks; "
-                "configure a stronger llm.model, or give your own pairs with --qa-file"
-            )
-        return rows, {f"generated_{k}": v for k, v in counts.items()}
-    raise ConfigError(f"unknown synth source {source!r}; choose demo, qa-file or corpus")
+        late = [
+            r.__class__.from_dict({**r.to_dict(), "meta": {**r.meta, "split": "train"}})
+            for r in late
+        ]
+    return TrainingSplit(split, split.train + late, single_phrasing)
+
+
+def write_qa_files(
+    data_dir: Path, training: TrainingSplit, generated: dict[str, int]
+) -> tuple[SynthCounts, dict[str, str]]:
+    """Phase 3: ``train_qa``, ``heldout`` and ``qa_sft`` JSONL; their counts and paths."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    train, split = training.train, training.split
+    written = {
+        "train_qa": str(data_dir / files.TRAIN_QA),
+        "heldout": str(data_dir / files.HELDOUT),
+        "qa_sft": str(data_dir / files.QA_SFT),
+    }
+    n_train = files.write_jsonl(data_dir / files.TRAIN_QA, (r.to_dict() for r in train))
+    files.write_jsonl(data_dir / files.HELDOUT, (r.to_dict() for r in split.heldout))
+    n_sft = files.write_jsonl(data_dir / files.QA_SFT, (files.qa_chat_row(r) for r in train))
+    counts = SynthCounts(
+        train=n_train,
+        qa_sft=n_sft,
+        train_paraphrases=sum(1 for r in train if "paraphrase_of" in r.meta),
+        train_facts=len({fact_key(r) for r in train}),
+        heldout_unseen_phrasing=len(split.unseen_phrasing),
+        heldout_unseen_fact=len(split.unseen_fact),
+        heldout_unseen_fact_facts=len({fact_key(r) for r in split.unseen_fact}),
+        generated=dict(generated),
+    )
+    return counts, written
+
+
+def write_raft_file(
+    project: Project,
+    train: list[QAExample],
+    generator: Generator | None,
+    enabled: bool,
+    seed: int,
+    progress: Progress,
+) -> RaftOutcome:
+    """Phase 4: RAFT rows over the project's retriever, or none (and no stale file)."""
+    raft_path = project.data_dir / files.RAFT_TRAIN
+    if not (enabled and project.has_index()):
+        raft_path.unlink(missing_ok=True)  # never leave RAFT rows from older data beside new QA
+        return RaftOutcome(
+            None, {"skipped": "no index; run: ragtune ingest PATH" if enabled else "disabled"}
+        )
+    from ragtune.synth.raft import RaftBuilder
+
+    synth = project.config.synth
+    builder = RaftBuilder(
+        project.retriever(),
+        _require_generator(generator, "RAFT examples"),
+        distractors=synth.raft_distractors,
+        oracle_share=synth.raft_oracle_share,
+        candidates=synth.raft_candidates,
+        max_new_tokens=project.config.llm.max_new_tokens,
+        style=synth.raft_target_style,
+        no_oracle_target=synth.raft_no_oracle_target,
+        seed=seed,
+    )
+    examples, raft_counts = builder.build(train, _chunks_by_doc(project), progress=progress)
+    count = files.write_jsonl(raft_path, (e.to_row() for e in examples))
+    info = {
+        **raft_counts,
+        "retrieve_mode": project.config.retrieve.mode,
+        "top_k": project.config.retrieve.top_k,
+    }
+    return RaftOutcome(count, info)
 
 
 def synthesize(
@@ -116,7 +320,7 @@ def synthesize(
     >>> from ragtune.synth import synthesize
     >>> project = Project.open("acme-kb")                               # doctest: +SKIP
     >>> m = synthesize(project, source="demo", path="demo-v1/qa.jsonl")  # doctest: +SKIP
-    >>> m.counts["train"], m.counts["heldout_unseen_fact"]               # doctest: +SKIP
+    >>> m.counts.train, m.counts.heldout_unseen_fact                     # doctest: +SKIP
     (433, 108)
 
     ``generator`` defaults to the project's (``llm`` config); it writes corpus pairs and
@@ -129,91 +333,18 @@ def synthesize(
     n_para = synth.paraphrases if paraphrases is None else paraphrases
     if n_para < 0:
         raise ConfigError(f"paraphrases must be >= 0 (got {n_para})")
-    resolved = Path(path).expanduser() if path is not None else None
-    if resolved is not None and source == "demo" and resolved.is_dir():
-        resolved = resolved / "qa.jsonl"  # the demo corpus folder works too
-    needs_generator = source == "corpus" or n_para > 0 or (raft and project.has_index())
-    if generator is None and needs_generator:
+    resolved = _source_path(source, path)
+    if generator is None and (source == "corpus" or n_para > 0 or (raft and project.has_index())):
         generator = project.generator
-    rows, counts = _load_rows(project, source, resolved, generator, progress)
-
-    from ragtune.synth.generate import paraphrase
-
-    phrasings: dict[str, int] = defaultdict(int)
-    for row in rows:
-        phrasings[fact_key(row)] += 1
-    single_phrasing = max(phrasings.values()) <= 1
-    early: list[QAExample] = []
-    if n_para > 0 and single_phrasing:
-        assert generator is not None
-        early = paraphrase(rows, generator, n_para, progress=progress)
-        rows = rows + early
-    split = split_by_fact(rows, synth.heldout_share, synth.unseen_fact_share, seed)
-    late: list[QAExample] = []
-    if n_para > 0 and not single_phrasing:
-        assert generator is not None
-        late = paraphrase(
-            split.train,
-            generator,
-            n_para,
-            avoid=[r.question for r in split.heldout],
-            progress=progress,
-        )
-        late = [
-            r.__class__.from_dict({**r.to_dict(), "meta": {**r.meta, "split": "train"}})
-            for r in late
-        ]
-    train = split.train + late
-
-    data_dir = project.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    written = {
-        "train_qa": str(data_dir / files.TRAIN_QA),
-        "heldout": str(data_dir / files.HELDOUT),
-        "qa_sft": str(data_dir / files.QA_SFT),
-    }
-    counts["train"] = files.write_jsonl(data_dir / files.TRAIN_QA, (r.to_dict() for r in train))
-    files.write_jsonl(data_dir / files.HELDOUT, (r.to_dict() for r in split.heldout))
-    counts["qa_sft"] = files.write_jsonl(
-        data_dir / files.QA_SFT, (files.qa_chat_row(r) for r in train)
+    loaded = load_rows(project, source, resolved, generator, progress)
+    training = split_and_paraphrase(
+        loaded.rows, generator, n_para, synth.heldout_share, synth.unseen_fact_share, seed, progress
     )
-    counts["train_paraphrases"] = sum(1 for r in train if "paraphrase_of" in r.meta)
-    counts["train_facts"] = len({fact_key(r) for r in train})
-    counts["heldout_unseen_phrasing"] = len(split.unseen_phrasing)
-    counts["heldout_unseen_fact"] = len(split.unseen_fact)
-    counts["heldout_unseen_fact_facts"] = len({fact_key(r) for r in split.unseen_fact})
-
-    raft_info: dict[str, Any] = {}
-    raft_path = data_dir / files.RAFT_TRAIN
-    if raft and project.has_index():
-        from ragtune.synth.raft import RaftBuilder
-
-        assert generator is not None
-        builder = RaftBuilder(
-            project.retriever(),
-            generator,
-            distractors=synth.raft_distractors,
-            oracle_share=synth.raft_oracle_share,
-            candidates=synth.raft_candidates,
-            max_new_tokens=project.config.llm.max_new_tokens,
-            style=synth.raft_target_style,
-            no_oracle_target=synth.raft_no_oracle_target,
-            seed=seed,
-        )
-        examples, raft_counts = builder.build(train, _chunks_by_doc(project), progress=progress)
-        counts["raft"] = files.write_jsonl(raft_path, (e.to_row() for e in examples))
-        raft_info = {
-            **raft_counts,
-            "retrieve_mode": project.config.retrieve.mode,
-            "top_k": project.config.retrieve.top_k,
-        }
-        written["raft_train"] = str(raft_path)
-    else:
-        raft_path.unlink(
-            missing_ok=True
-        )  # never leave RAFT rows from older data beside new QA rows
-        raft_info = {"skipped": "no index; run: ragtune ingest PATH" if raft else "disabled"}
-
+    counts, written = write_qa_files(project.data_dir, training, loaded.generated)
+    outcome = write_raft_file(project, training.train, generator, raft, seed, progress)
+    counts.raft = outcome.count
+    if outcome.count is not None:
+        written["raft_train"] = str(project.data_dir / files.RAFT_TRAIN)
     manifest = SynthManifest(
         source=source,
         source_path=str(resolved) if resolved else None,
@@ -223,13 +354,13 @@ def synthesize(
         settings={
             **synth.model_dump(),
             "paraphrases": n_para,
-            "paraphrased_before_split": single_phrasing,
+            "paraphrased_before_split": training.paraphrased_before_split,
         },
         generator=generator.name if generator is not None else None,
         files=written,
         seconds=round(time.perf_counter() - started, 3),
-        raft=raft_info,
+        raft=outcome.info,
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
-    files.write_json(data_dir / files.MANIFEST, manifest.to_dict())
+    files.write_json(project.data_dir / files.MANIFEST, manifest.to_dict())
     return manifest
