@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -70,15 +71,26 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 def create_embedder(config: EmbedConfig) -> Embedder:
-    """Build the embedder a config names, through the registry."""
+    """Build the embedder that ``config`` (an :class:`~ragtune.config.EmbedConfig`) names.
+
+    The rule of :func:`ragtune.llm.create_generator`: each config field is passed to the
+    backend's constructor if it takes an argument of that name (every field if it takes
+    ``**kwargs``), so a plugin receives what it declares and nothing else. A field left
+    unset (``None``) is not passed, so the backend's own default applies.
+
+    >>> create_embedder(EmbedConfig(backend="hash", dim=64)).dim   # doctest: +SKIP
+    64
+    """
     from ragtune.registry import embedders
 
-    kwargs: dict[str, object] = {"model": config.model, "batch_size": config.batch_size}
-    if config.backend == "sentence-transformers":
-        kwargs["device"] = config.device
-    elif config.backend == "openai":
-        kwargs.update(base_url=config.base_url, api_key_env=config.api_key_env, dim=config.dim)
-    elif config.dim is not None:
-        kwargs["dim"] = config.dim
-    embedder: Embedder = embedders.create(config.backend, **kwargs)
+    factory = embedders.get(config.backend)
+    values = config.model_dump(exclude={"backend"}, exclude_none=True)
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C factory: pass everything
+        embedder: Embedder = factory(**values)
+        return embedder
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        values = {k: v for k, v in values.items() if k in parameters}
+    embedder = factory(**values)
     return embedder
