@@ -47,18 +47,10 @@ class CorpusConfig(Section):
         description="Tokenizer that counts tokens: 'embedder' (the embedding model's), "
         "'words' (whitespace words, no model needed), or an HF tokenizer path/id.",
     )
-    include: list[str] = Field(
-        default_factory=lambda: [
-            "*.md",
-            "*.markdown",
-            "*.txt",
-            "*.html",
-            "*.htm",
-            "*.pdf",
-            "*.docx",
-            "*.jsonl",
-        ],
-        description="Glob patterns of files to ingest from folders.",
+    include: list[str] | None = Field(
+        None,
+        description="Glob patterns of files to ingest from folders; unset: every extension "
+        "a registered loader reads (built-in and plugin loaders, looked up at ingest time).",
     )
     max_file_mb: float = Field(
         50.0, gt=0, description="Files larger than this are skipped and reported."

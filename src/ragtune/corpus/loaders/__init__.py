@@ -4,7 +4,8 @@
     >>> sorted(LOADERS)[:3]
     ['.docx', '.htm', '.html']
 
-Add a format with ``@register_loader(".ext")`` (see ``base``).
+Add a format with ``@register_loader(".ext")`` (see ``base``); folders are then walked for
+it too, since the default include globs come from this registry (:func:`default_include`).
 """
 
 from __future__ import annotations
@@ -16,26 +17,30 @@ from ragtune.corpus.loaders.base import (
     LoadResult,
     SourceFile,
     decode_text,
+    loader_for,
     make_document,
     register_loader,
     supported_extensions,
+    unregister_loader,
 )
 from ragtune.corpus.loaders.core import document_id, load_file, read_bytes
-from ragtune.corpus.loaders.walk import DEFAULT_INCLUDE, iter_load, iter_paths
+from ragtune.corpus.loaders.walk import default_include, iter_load, iter_paths
 
 __all__ = [
-    "DEFAULT_INCLUDE",
     "LOADERS",
     "LoadResult",
     "Loader",
     "SourceFile",
     "decode_text",
+    "default_include",
     "document_id",
     "iter_load",
     "iter_paths",
     "load_file",
+    "loader_for",
     "make_document",
     "read_bytes",
     "register_loader",
     "supported_extensions",
+    "unregister_loader",
 ]

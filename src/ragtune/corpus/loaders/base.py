@@ -30,10 +30,12 @@ __all__ = [
     "Loader",
     "SourceFile",
     "decode_text",
+    "loader_for",
     "make_document",
     "markdown_title",
     "register_loader",
     "supported_extensions",
+    "unregister_loader",
 ]
 
 
@@ -86,7 +88,10 @@ LOADERS: dict[str, Loader] = {}
 
 
 def register_loader(*extensions: str) -> Callable[[Loader], Loader]:
-    """Register a loader for file extensions (``".md"``); a later one replaces an earlier."""
+    """Register a loader for file extensions (``".md"``); a later one replaces an earlier.
+
+    Folders are then walked for these extensions too (:func:`~ragtune.corpus.loaders.default_include`).
+    """
 
     def decorator(loader: Loader) -> Loader:
         for ext in extensions:
@@ -96,7 +101,28 @@ def register_loader(*extensions: str) -> Callable[[Loader], Loader]:
     return decorator
 
 
+def unregister_loader(*extensions: str) -> None:
+    """Forget the loaders of ``extensions`` (a built-in one replaced is not restored)."""
+    for ext in extensions:
+        LOADERS.pop(ext.lower(), None)
+
+
+def _load_plugins() -> None:
+    # Plugin packages register their loaders when ragtune imports them.
+    from ragtune.registry import load_plugins
+
+    load_plugins()
+
+
+def loader_for(extension: str) -> Loader | None:
+    """The loader registered for ``extension`` (``".md"``, any case), plugins included."""
+    _load_plugins()
+    return LOADERS.get(extension.lower())
+
+
 def supported_extensions() -> list[str]:
+    """Every extension a registered loader reads, sorted: ``['.docx', '.htm', ...]``."""
+    _load_plugins()
     return sorted(LOADERS)
 
 

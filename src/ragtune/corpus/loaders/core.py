@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from ragtune.corpus.loaders.base import LOADERS, LoadResult, SourceFile, supported_extensions
+from ragtune.corpus.loaders.base import LoadResult, SourceFile, loader_for, supported_extensions
 from ragtune.errors import LoadError
 
 __all__ = ["document_id", "load_file", "read_bytes"]
@@ -76,7 +76,7 @@ def load_file(
     absolute = Path(os.path.abspath(path))
     result = LoadResult(path=str(absolute))
     extension = absolute.suffix.lower()
-    loader = LOADERS.get(extension)
+    loader = loader_for(extension)
     try:
         if loader is None:
             if not os.path.lexists(absolute):

@@ -7,13 +7,22 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from ragtune.corpus.loaders.base import LoadResult
+from ragtune.corpus.loaders.base import LoadResult, supported_extensions
 from ragtune.corpus.loaders.core import load_file
 from ragtune.errors import LoadError
 
-__all__ = ["DEFAULT_INCLUDE", "iter_load", "iter_paths"]
+__all__ = ["default_include", "iter_load", "iter_paths"]
 
-DEFAULT_INCLUDE = ["*.md", "*.markdown", "*.txt", "*.html", "*.htm", "*.pdf", "*.docx", "*.jsonl"]
+
+def default_include() -> list[str]:
+    """The folder globs used when none are given: one per registered loader's extension.
+
+    A plugin's ``@register_loader(".rst")`` adds ``*.rst``: nothing else lists formats.
+
+    >>> default_include()[:3]
+    ['*.docx', '*.htm', '*.html']
+    """
+    return [f"*{extension}" for extension in supported_extensions()]
 
 
 def _matches(name: str, relative: str, include: Sequence[str]) -> bool:
@@ -72,7 +81,7 @@ def iter_load(
     """Load files and folders, one ``LoadResult`` per file. Never raises for bad input.
 
     Folders are walked (sorted, hidden entries skipped) for files matching ``include``
-    (default: every supported type). A file named explicitly is loaded whatever its
+    (default: :func:`default_include`, every registered loader's extension). A file named explicitly is loaded whatever its
     name, and an unsupported type is reported. Document ids are relative to ``root``,
     default: the folder given, or a named file's own folder. A file reached twice is
     loaded once; a second document with an id already seen is reported, not loaded.
@@ -80,7 +89,7 @@ def iter_load(
     >>> for result in iter_load([Path("docs")], ["*.md"], max_file_mb=50):  # doctest: +SKIP
     ...     print(result.path, len(result.documents), [str(e) for e in result.errors])
     """
-    include = list(include) if include is not None else DEFAULT_INCLUDE
+    include = list(include) if include is not None else default_include()
     seen_files: set[str] = set()
     seen_ids: dict[str, str] = {}
     for raw in paths:
