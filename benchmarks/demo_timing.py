@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ragtune.evaluate.records import load_run, machine_info, package_versions
-    from ragtune.experiment.demo import DemoPlan, run_demo
+    from ragtune.demo.runner import DemoPlan, run_demo
 
     plan = DemoPlan.quick() if args.quick else DemoPlan.full()
     plan.train = not args.no_train

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ragtune.errors import ConfigError
+from ragtune.plugins import load_plugins
 
 # A plot colour for arms that do not name one, picked from the name (stable across runs).
 _FALLBACK_COLORS = ("#c2417a", "#4aa3b5", "#a58a1a", "#5a5a5a")
@@ -94,8 +95,6 @@ class ArmRegistry:
         self._specs.pop(name, None)
 
     def _load(self) -> None:
-        from ragtune.registry import load_plugins
-
         load_plugins()
 
     def specs(self) -> list[ArmSpec]:

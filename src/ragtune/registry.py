@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 from ragtune.arms import ArmRegistry, ArmSpec
 from ragtune.errors import ConfigError
+from ragtune.plugins import load_plugins
 
 T = TypeVar("T")
 
@@ -67,19 +67,6 @@ class Registry(Generic[T]):
 
     def create(self, name: str, /, **kwargs: Any) -> T:
         return self.get(name)(**kwargs)
-
-
-_plugins_loaded = False
-
-
-def load_plugins() -> None:
-    """Import every module declared in the ``ragtune.plugins`` entry-point group, once."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for entry in entry_points(group="ragtune.plugins"):
-        entry.load()
 
 
 # The registries. Built-in backends are listed here by import path, so nothing heavy

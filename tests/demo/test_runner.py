@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ragtune.evaluate import load_run
-from ragtune.experiment import refresh
-from ragtune.experiment.demo import DemoPlan, run_demo
-from ragtune.testing.scripted_generator import ScriptedGenerator
 from tests.evaluate.conftest import SCRIPTED
 from tests.evaluate.doubles import overlap_reader
+
+from ragtune.demo.runner import DemoPlan, run_demo
+from ragtune.evaluate import load_run
+from ragtune.experiment import refresh
+from ragtune.testing.scripted_generator import ScriptedGenerator
 
 
 def test_demo_runs_every_stage_and_marks_training_skipped(

@@ -13,6 +13,7 @@ from ragtune.arms import ArmSpec
 from ragtune.evaluate.runner import evaluate
 from ragtune.experiment.costs import arm_profiles
 from ragtune.experiment.freshness import run_freshness
+from ragtune.experiment.recommend import recommend_latest
 from ragtune.project import Project
 from ragtune.registry import arms
 from ragtune.report import write_report
@@ -63,7 +64,9 @@ def test_a_sixth_arm_reaches_every_consumer(
     assert sixth.sources["one_off"] == "synthesis + training 'raft'"
     assert sixth.per_update_s > 0 and ft.per_update_s > 0
 
-    paths = write_report(project.runs_dir, project.config.recommend)
+    paths = write_report(
+        project.runs_dir, recommend_latest(project.runs_dir, project.config.recommend)
+    )
     html = paths.html.read_text(encoding="utf-8")
     markdown = paths.markdown.read_text(encoding="utf-8")
     assert "raft-closed" in html and "raft-closed" in markdown

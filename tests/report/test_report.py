@@ -12,6 +12,7 @@ import pytest
 from ragtune.config import RecommendConfig
 from ragtune.errors import DataError
 from ragtune.evaluate import load_run
+from ragtune.experiment.recommend import recommend_latest
 from ragtune.report import write_report
 from ragtune.report.model import load_report_data, pick_examples
 from ragtune.report.plots import nice_ticks
@@ -31,7 +32,7 @@ def runs_dir(tmp_path: Path) -> Path:
 
 
 def test_html_and_markdown_from_run_files(runs_dir: Path) -> None:
-    paths = write_report(runs_dir, RecommendConfig())
+    paths = write_report(runs_dir, recommend_latest(runs_dir, RecommendConfig()))
     html, markdown = paths.html.read_text(), paths.markdown.read_text()
     for section in (
         "recommendation",
@@ -102,7 +103,7 @@ def test_fixture_is_a_current_run_file() -> None:
 def test_screenshot_in_headless_chromium(runs_dir: Path) -> None:
     if find_chromium() is None:
         pytest.skip("chromium not installed (scripts/install_chromium.sh)")
-    paths = write_report(runs_dir, RecommendConfig())
+    paths = write_report(runs_dir, recommend_latest(runs_dir, RecommendConfig()))
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)

@@ -9,12 +9,12 @@ import pytest
 from ragtune.errors import ConfigError, RagtuneError
 from ragtune.llm.base import ChatMessage
 from ragtune.project import Project
+from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.systems import RAGSystem, build_system
 from ragtune.systems.citations import resolve_citations
-from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.testing.scripted_generator import ScriptedGenerator
-from tests.test_ingest import FAST, write_docs
 from tests.retrieve.test_fusion import hit
+from tests.test_ingest import FAST, write_docs
 
 SCRIPTED = {**FAST, "llm": {"backend": "scripted"}}
 

@@ -1,4 +1,4 @@
-"""``ragtune demo``: the main job on the fictional demo domain, end to end (see ``ragtune.experiment.demo``)."""
+"""``ragtune demo``: the main job on the fictional demo domain, end to end (see ``ragtune.demo.runner``)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def demo(
     json_output: bool = JsonOption,
 ) -> None:
     """Build RAG, fine-tuned and both on a fictional domain, compare all five arms, test freshness, recommend, report."""
-    from ragtune.experiment.demo import DemoPlan, run_demo
+    from ragtune.demo.runner import DemoPlan, run_demo
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
     plan.seed, plan.retrain, plan.train = seed, not no_retrain, not no_train

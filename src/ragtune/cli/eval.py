@@ -175,7 +175,7 @@ def freshness_command(
 
 
 def print_freshness(run: Any, path: Path | None) -> None:
-    from ragtune.report.sections import time_to_fresh_text
+    from ragtune.report.text import time_to_fresh_text
 
     phases = run.freshness.get("phases", [])
     table = Table(

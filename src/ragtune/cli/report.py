@@ -97,10 +97,12 @@ def report_command(
     json_output: bool = JsonOption,
 ) -> None:
     """Render the newest eval and freshness runs to a self-contained HTML page and Markdown."""
+    from ragtune.experiment.recommend import recommend_latest
     from ragtune.report import write_report
 
     proj = open_project(project, overrides)
-    paths = write_report(proj.runs_dir, proj.config.recommend, out_dir=out)
+    rec = recommend_latest(proj.runs_dir, proj.config.recommend)
+    paths = write_report(proj.runs_dir, rec, out_dir=out)
     if json_output:
         print_json(
             {

@@ -5,7 +5,7 @@ synthesizes training data, fine-tunes the ``qa`` and ``raft`` adapters, evaluate
 five arms on the same held-out questions, applies version 2 and runs the freshness
 test, recommends an arm and writes the report. Every stage is timed::
 
-    from ragtune.experiment.demo import DemoPlan, run_demo
+    from ragtune.demo.runner import DemoPlan, run_demo
     result = run_demo("demo-project", DemoPlan.full(), say=print)
     result.report_html, result.stages   # [{"stage": "ingest", "seconds": 31.2, ...}, ...]
 
@@ -183,10 +183,11 @@ def run_demo(
     from ragtune.evaluate.costs import log_ingest
     from ragtune.evaluate.runner import evaluate
     from ragtune.experiment.freshness import run_freshness
+    from ragtune.experiment.recommend import recommend_latest
     from ragtune.experiment.refresh import reload_generator, train_adapter, training_available
     from ragtune.project import Project
     from ragtune.report import write_report
-    from ragtune.report.sections import time_to_fresh_text
+    from ragtune.report.text import time_to_fresh_text
 
     plan = plan or DemoPlan.full()
     say = say or (lambda message: None)
@@ -324,7 +325,9 @@ def run_demo(
     paths = stages.run(
         "report",
         "Recommending and writing the report",
-        lambda: write_report(project.runs_dir, project.config.recommend),
+        lambda: write_report(
+            project.runs_dir, recommend_latest(project.runs_dir, project.config.recommend)
+        ),
     )
     result.report_html, result.report_markdown = paths.html, paths.markdown
     result.recommendation = paths.recommendation.arm if paths.recommendation else None

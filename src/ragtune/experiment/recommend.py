@@ -25,10 +25,13 @@ accuracy floors, and the break-even points between the winner and its rivals).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluate.aggregate import find_comparison
+from ragtune.evaluate.records import latest_run, load_run
+from ragtune.evaluate.results import Recommendation
 from ragtune.experiment.costs import (
     ArmProfile,
     CostProjection,
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from ragtune.config import RecommendConfig
     from ragtune.evaluate.records import RunFile
 
+__all__ = ["Choice", "Recommendation", "recommend", "recommend_from_profiles", "recommend_latest"]
+
 
 @dataclass
 class Choice:
@@ -51,27 +56,6 @@ class Choice:
     tier: list[str]
     excluded: dict[str, str]
     costs: dict[str, CostProjection]
-
-
-@dataclass
-class Recommendation:
-    """The chosen arm with the numbers behind it and what would change it (``--json``)."""
-
-    arm: str | None
-    constraints: dict[str, Any]
-    tier: list[str]
-    excluded: dict[str, str]
-    profiles: dict[str, dict[str, Any]]
-    costs: dict[str, dict[str, Any]]
-    explanation: list[str]
-    what_would_change: list[str]
-    scenarios: list[dict[str, Any]] = field(default_factory=list)
-    runs: dict[str, str | None] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
 
 
 def tied_with(
@@ -288,3 +272,20 @@ def recommend(
     profiles = arm_profiles(eval_run, freshness_run)
     runs = {"eval": eval_run.run_id, "freshness": freshness_run.run_id if freshness_run else None}
     return recommend_from_profiles(profiles, eval_run.comparisons, constraints, runs)
+
+
+def recommend_latest(
+    runs_dir: Path,
+    constraints: RecommendConfig,
+    eval_path: Path | None = None,
+    freshness_path: Path | None = None,
+) -> Recommendation | None:
+    """The recommendation from the newest eval and freshness runs in ``runs_dir`` (or the
+    given files); ``None`` when no evaluated arm ran. Pass it to ``write_report``."""
+    eval_run = load_run(eval_path) if eval_path else latest_run(runs_dir, "eval")
+    if eval_run is None or not eval_run.ok_arms:
+        return None
+    freshness_run = (
+        load_run(freshness_path) if freshness_path else latest_run(runs_dir, "freshness")
+    )
+    return recommend(eval_run, freshness_run, constraints)

@@ -1,7 +1,9 @@
 """Reports rendered from run files only: a self-contained HTML page and Markdown.
 
+from ragtune.experiment.recommend import recommend_latest
 from ragtune.report import write_report
-paths = write_report(project.runs_dir, project.config.recommend)
+rec = recommend_latest(project.runs_dir, project.config.recommend)
+paths = write_report(project.runs_dir, rec)
 paths.html   # .ragtune/runs/report.html (inline SVG charts, no network)
 """
 
@@ -12,8 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ragtune.config import RecommendConfig
-    from ragtune.experiment.recommend import Recommendation
+    from ragtune.evaluate.results import Recommendation
 
 
 @dataclass
@@ -25,18 +26,19 @@ class ReportPaths:
 
 def write_report(
     runs_dir: Path,
-    constraints: RecommendConfig | None = None,
+    recommendation: Recommendation | None = None,
     out_dir: Path | None = None,
     eval_path: Path | None = None,
     freshness_path: Path | None = None,
 ) -> ReportPaths:
     """Render the newest runs in ``runs_dir`` to ``report.html`` and ``report.md`` in ``out_dir``
-    (default: ``runs_dir``); returns their paths."""
+    (default: ``runs_dir``), with ``recommendation`` (made from the same runs) if given;
+    returns their paths."""
     from ragtune.report.html import render_html
     from ragtune.report.markdown import render_markdown
     from ragtune.report.model import load_report_data
 
-    data = load_report_data(runs_dir, constraints, eval_path, freshness_path)
+    data = load_report_data(runs_dir, recommendation, eval_path, freshness_path)
     out = out_dir or runs_dir
     out.mkdir(parents=True, exist_ok=True)
     html, markdown = out / "report.html", out / "report.md"

@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
 
-html = render_html(load_report_data(project.runs_dir, project.config.recommend))
+html = render_html(load_report_data(project.runs_dir, rec))
 (project.runs_dir / "report.html").write_text(html)
 """
 

@@ -1,6 +1,6 @@
 """The Markdown report: the same figures as the HTML one, as tables (for PRs and wikis).
 
-text = render_markdown(load_report_data(project.runs_dir, project.config.recommend))
+text = render_markdown(load_report_data(project.runs_dir, rec))
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ragtune.report.model import ReportData
-from ragtune.report.sections import PHASE_LABELS, SPLIT_LABELS, pct, signed, time_to_fresh_text
+from ragtune.report.text import PHASE_LABELS, SPLIT_LABELS, pct, signed, time_to_fresh_text
 
 
 def _ci(interval: dict[str, Any] | None) -> str:

@@ -1,6 +1,6 @@
 """What a report shows, read from run files only: the same view model feeds HTML and Markdown.
 
-data = load_report_data(project.runs_dir, constraints)
+data = load_report_data(project.runs_dir, recommend_latest(project.runs_dir, constraints))
 data.eval_run.run_id, data.recommendation.arm, data.examples[0]["answers"]["rag"]
 """
 
@@ -16,8 +16,7 @@ from ragtune.evaluate.metrics import PRIMARY_METRIC
 from ragtune.evaluate.records import RunFile, latest_run, load_run
 
 if TYPE_CHECKING:
-    from ragtune.config import RecommendConfig
-    from ragtune.experiment.recommend import Recommendation
+    from ragtune.evaluate.results import Recommendation
 
 
 @dataclass
@@ -94,22 +93,18 @@ def pick_examples(
 
 def load_report_data(
     runs_dir: Path,
-    constraints: RecommendConfig | None = None,
+    recommendation: Recommendation | None = None,
     eval_path: Path | None = None,
     freshness_path: Path | None = None,
 ) -> ReportData:
-    """The newest eval and freshness runs in ``runs_dir`` (or the given files), the
-    recommendation under ``constraints`` and examples."""
+    """The newest eval and freshness runs in ``runs_dir`` (or the given files), with the
+    ``recommendation`` made from them (``ragtune.experiment.recommend_latest``) and examples."""
     eval_run = load_run(eval_path) if eval_path else latest_run(runs_dir, "eval")
     if eval_run is None:
         raise DataError(f"no evaluation runs in {runs_dir}; run: ragtune eval")
     freshness_run = (
         load_run(freshness_path) if freshness_path else latest_run(runs_dir, "freshness")
     )
-    data = ReportData(eval_run, freshness_run)
-    if constraints is not None and eval_run.ok_arms:
-        from ragtune.experiment.recommend import recommend
-
-        data.recommendation = recommend(eval_run, freshness_run, constraints)
+    data = ReportData(eval_run, freshness_run, recommendation)
     data.examples = pick_examples(eval_run, data.arms)
     return data

@@ -15,28 +15,16 @@ from ragtune.report.plots import (
     interval_chart,
     scatter,
 )
+from ragtune.report.text import (
+    PHASE_LABELS,
+    SPLIT_LABELS,
+    STATE_LABELS,
+    pct,
+    signed,
+    time_to_fresh_text,
+)
 
-PHASE_LABELS = {
-    "before": "before the update",
-    "updated": "after re-indexing",
-    "retrained": "after retraining",
-}
 PHASE_COLORS = {"before": "#b8c0cc", "updated": "#2f6fdb", "retrained": "#1c9a6c"}
-STATE_LABELS = {"unknown": "knows neither", "leaning fresh": "leaning fresh (not significant)"}
-SPLIT_LABELS = {
-    "unseen_phrasing": "trained facts, new wording",
-    "unseen_fact": "facts never trained on",
-}
-
-
-def pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def signed(value: float) -> str:
-    """``+12%`` / ``-3%`` / ``+0%`` (never ``-0%``)."""
-    points = round(value * 100)
-    return f"{points:+d}%" if points else "+0%"
 
 
 def ci_cell(interval: dict[str, Any] | None, percent: bool = True) -> str:
@@ -51,18 +39,6 @@ def ci_cell(interval: dict[str, Any] | None, percent: bool = True) -> str:
 
 def arm_label(arm: str) -> str:
     return f"<span class='swatch' style='background:{arm_color(arm)}'></span>{escape(arm)}"
-
-
-def time_to_fresh_text(arm: str, ttf: dict[str, Any]) -> str:
-    """``"12.3 s"``, ``"≈ 410 s (estimate)"``, ``"never"`` (an arm that neither retrieves
-    nor is trained, like ``base``) or ``"–"``."""
-    if ttf.get("never") or str(ttf.get("how", "")).startswith("never"):
-        return "never"
-    if ttf.get("seconds") is not None:
-        return f"{ttf['seconds']:,.1f} s"
-    if ttf.get("estimate_seconds") is not None:
-        return f"≈ {ttf['estimate_seconds']:,.0f} s (estimate)"
-    return "–"
 
 
 def state_tag(state: str) -> str:
