@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -28,20 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import DataError
+from ragtune.machine import machine_info, package_versions
 from ragtune.types import _Serializable
 
 SCHEMA = "ragtune.run/1"
 RUN_KINDS = ("eval", "freshness")
-_PACKAGES = (
-    "ragtune",
-    "torch",
-    "transformers",
-    "peft",
-    "trl",
-    "sentence-transformers",
-    "numpy",
-    "faiss-cpu",
-)
 
 
 @dataclass
@@ -110,56 +100,6 @@ def new_run_id(kind: str, now: float | None = None) -> str:
 
 def utc_now() -> str:
     return datetime.now(tz=timezone.utc).isoformat(timespec="seconds")
-
-
-def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str | None]:
-    """Installed versions (``None`` for packages that are not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _memory_bytes() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def machine_info() -> dict[str, Any]:
-    """What the figures were measured on: OS, CPU, cores, memory, GPU if torch sees one."""
-    info: dict[str, Any] = {
-        "platform": platform.platform(),
-        "cpu": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "memory_bytes": _memory_bytes(),
-        "gpu": None,
-    }
-    import sys
-
-    torch = sys.modules.get("torch")  # only if already loaded: reading it must not import it
-    if torch is not None and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def environment() -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""What a measured figure was measured on: installed versions and the machine.
+
+Run files (``ragtune.evaluate.records``) and adapter manifests (``ragtune.tune``) both
+record these, from here, so the two never describe a machine differently::
+
+    >>> from ragtune.machine import machine_info, package_versions
+    >>> sorted(machine_info())
+    ['cpu', 'cpu_count', 'gpu', 'memory_bytes', 'platform']
+    >>> package_versions(("ragtune", "no-such-package"))  # doctest: +SKIP
+    {'python': '3.11.9', 'ragtune': '0.4.0', 'no-such-package': None}
+
+Reading them never imports torch: the GPU is named only if torch is already loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RUN_PACKAGES", "machine_info", "package_versions"]
+
+#: The packages whose versions an evaluation run records.
+RUN_PACKAGES = (
+    "ragtune",
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "sentence-transformers",
+    "numpy",
+    "faiss-cpu",
+)
+
+
+def package_versions(names: tuple[str, ...] = RUN_PACKAGES) -> dict[str, str | None]:
+    """Installed versions of ``names`` plus ``"python"`` (``None`` for a missing package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures were measured on: OS, CPU, cores, memory, GPU if torch sees one."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "gpu": None,
+    }
+    torch = sys.modules.get("torch")  # only if already loaded: reading it must not import it
+    if torch is not None and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
