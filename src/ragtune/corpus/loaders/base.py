@@ -22,6 +22,7 @@ from typing import Any
 from ragtune.corpus.chunking.headings import find_headings
 from ragtune.corpus.clean import clean_text
 from ragtune.errors import LoadError
+from ragtune.plugins import load_plugins
 from ragtune.types import Document
 
 __all__ = [
@@ -90,7 +91,8 @@ LOADERS: dict[str, Loader] = {}
 def register_loader(*extensions: str) -> Callable[[Loader], Loader]:
     """Register a loader for file extensions (``".md"``); a later one replaces an earlier.
 
-    Folders are then walked for these extensions too (:func:`~ragtune.corpus.loaders.default_include`).
+    Folders are then walked for these extensions too: the default include globs are
+    derived from this registry (:func:`ragtune.corpus.loaders.default_include`).
     """
 
     def decorator(loader: Loader) -> Loader:
@@ -107,22 +109,15 @@ def unregister_loader(*extensions: str) -> None:
         LOADERS.pop(ext.lower(), None)
 
 
-def _load_plugins() -> None:
-    # Plugin packages register their loaders when ragtune imports them.
-    from ragtune.registry import load_plugins
-
-    load_plugins()
-
-
 def loader_for(extension: str) -> Loader | None:
     """The loader registered for ``extension`` (``".md"``, any case), plugins included."""
-    _load_plugins()
+    load_plugins()  # plugin packages register their loaders when imported
     return LOADERS.get(extension.lower())
 
 
 def supported_extensions() -> list[str]:
     """Every extension a registered loader reads, sorted: ``['.docx', '.htm', ...]``."""
-    _load_plugins()
+    load_plugins()
     return sorted(LOADERS)
 
 
