@@ -38,6 +38,10 @@ class Section(BaseModel):
 class CorpusConfig(Section):
     """How documents are loaded and split into chunks."""
 
+    chunker: str = Field(
+        "recursive",
+        description="Registered chunker name (ragtune.corpus.chunking.chunkers); plugins add more.",
+    )
     chunk_size_tokens: int = Field(
         160, ge=16, le=8192, description="Target chunk length in tokens."
     )

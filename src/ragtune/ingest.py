@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ragtune.config import CorpusConfig
-from ragtune.corpus import RecursiveChunker, iter_load
+from ragtune.corpus import Chunker, iter_load
 from ragtune.embed.base import Embedder
 from ragtune.index.base import IndexedDocument, Store
 from ragtune.progress import Progress
@@ -106,7 +106,7 @@ def _groups(
 def write_documents(
     store: Store,
     embedder: Embedder,
-    chunker: RecursiveChunker,
+    chunker: Chunker,
     documents: Sequence[Document],
     progress: Progress,
 ) -> int:
@@ -134,7 +134,7 @@ def write_documents(
 def sync_documents(
     store: Store,
     embedder: Embedder,
-    chunker: RecursiveChunker,
+    chunker: Chunker,
     documents: dict[str, Document],
     delete_ids: set[str],
     progress: Progress,
@@ -163,7 +163,7 @@ def sync_paths(
     paths: Sequence[Path],
     corpus: CorpusConfig,
     index_key: str,
-    chunker: RecursiveChunker,
+    chunker: Chunker,
     open_sibling: Callable[[], Store] | None = None,
     swap_sibling: Callable[[], Store] | None = None,
     mirror: bool = False,

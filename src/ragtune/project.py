@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from ragtune.retrieve.retriever import Mode, Retriever
 from ragtune.types import Document, Hit, IngestReport
 
 if TYPE_CHECKING:
+    from ragtune.corpus.chunking import Chunker
     from ragtune.llm.base import Generator
 
 STATE_SUBDIRS = ("store", "data", "adapters", "runs")
@@ -53,6 +53,12 @@ class Project:
     def __init__(self, root: Path, config: RagtuneConfig) -> None:
         self.root = root.resolve()
         self.config = config
+        # Built on first use, each by its own property; None until then.
+        self._store: Store | None = None
+        self._embedder: Embedder | None = None
+        self._generator: Generator | None = None
+        self._reranker: Reranker | None = None
+        self._reranker_loaded = False
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -120,7 +126,7 @@ class Project:
             {
                 "embed": [embed.backend, embed.model, embed.base_url, embed.dim],
                 "chunk": [
-                    "recursive-1",
+                    f"{corpus.chunker}-1",
                     corpus.chunk_size_tokens,
                     corpus.chunk_overlap_tokens,
                     corpus.tokenizer,
@@ -129,14 +135,18 @@ class Project:
             sort_keys=True,
         )
 
-    @cached_property
+    @property
     def store(self) -> Store:
-        recover_interrupted_swap(self.store_dir)
-        return open_store(self.config.index, default_path=self.store_dir)
+        if self._store is None:
+            recover_interrupted_swap(self.store_dir)
+            self._store = open_store(self.config.index, default_path=self.store_dir)
+        return self._store
 
-    @cached_property
+    @property
     def embedder(self) -> Embedder:
-        return create_embedder(self.config.embed)
+        if self._embedder is None:
+            self._embedder = create_embedder(self.config.embed)
+        return self._embedder
 
     def available_adapters(self) -> dict[str, str]:
         """Fine-tuned adapters in ``.ragtune/adapters/``: ``{name: folder}``."""
@@ -148,22 +158,51 @@ class Project:
             if (folder / "adapter_config.json").is_file()
         }
 
-    @cached_property
+    @property
     def generator(self) -> Generator:
-        """The configured generator, with every project adapter loaded for per-request switching."""
-        from ragtune.llm import create_generator
+        """The configured generator, with every project adapter loaded for per-request
+        switching; built on first use."""
+        if self._generator is None:
+            from ragtune.llm import create_generator
 
-        return create_generator(self.config.llm, adapters=self.available_adapters() or None)
+            self._generator = create_generator(
+                self.config.llm, adapters=self.available_adapters() or None
+            )
+        return self._generator
 
-    def chunker(self) -> Any:
-        from ragtune.corpus import RecursiveChunker, make_token_counter
+    @generator.setter
+    def generator(self, generator: Generator) -> None:
+        """Use ``generator`` for every arm (a test double, or one built elsewhere)."""
+        self._generator = generator
+
+    @property
+    def loaded_generator(self) -> Generator | None:
+        """The generator if one is loaded, without loading it."""
+        return self._generator
+
+    def reload_generator(self) -> None:
+        """Forget the loaded generator, so the next use loads the current adapters."""
+        self._generator = None
+        import gc
+
+        gc.collect()
+
+    def chunker(self) -> Chunker:
+        """The configured chunker (``corpus.chunker``, from the chunkers registry), counting
+        tokens with the embedder's tokenizer unless ``corpus.tokenizer`` names another."""
+        from ragtune.corpus.chunking import chunkers, make_token_counter
 
         corpus = self.config.corpus
         if corpus.tokenizer == "embedder":
             counter = self.embedder.token_counter() or make_token_counter("words")
         else:
             counter = make_token_counter(corpus.tokenizer)
-        return RecursiveChunker(corpus.chunk_size_tokens, corpus.chunk_overlap_tokens, counter)
+        return chunkers.create(
+            corpus.chunker,
+            chunk_size_tokens=corpus.chunk_size_tokens,
+            chunk_overlap_tokens=corpus.chunk_overlap_tokens,
+            count_tokens=counter,
+        )
 
     def has_index(self) -> bool:
         return self.store_dir.exists() and self.store.stats()["documents"] > 0
@@ -190,16 +229,19 @@ class Project:
             reranker=self.reranker,
         )
 
-    @cached_property
+    @property
     def reranker(self) -> Reranker | None:
         """The configured cross-encoder, loaded once per project (none by default)."""
-        retrieve = self.config.retrieve
-        if not retrieve.reranker:
-            return None
-        from ragtune.registry import rerankers
+        if not self._reranker_loaded:
+            retrieve = self.config.retrieve
+            if retrieve.reranker:
+                from ragtune.registry import rerankers
 
-        reranker: Reranker = rerankers.create(retrieve.reranker_backend, model=retrieve.reranker)
-        return reranker
+                self._reranker = rerankers.create(
+                    retrieve.reranker_backend, model=retrieve.reranker
+                )
+            self._reranker_loaded = True
+        return self._reranker
 
     # -- verbs --------------------------------------------------------------------------
     def ingest(
@@ -234,7 +276,7 @@ class Project:
                 mirror=mirror,
                 progress=progress,
             )
-        self.__dict__["store"] = store
+        self._store = store
         return report
 
     def upsert_documents(
@@ -296,5 +338,5 @@ class Project:
         return self.store.check()
 
     def close(self) -> None:
-        if "store" in self.__dict__:
-            self.store.close()
+        if self._store is not None:
+            self._store.close()

@@ -38,7 +38,7 @@ def measure(root: Path) -> dict[str, Any]:
     )
     project.ingest([root / "v1" / "docs"])
     generator = ScriptedGenerator(overlap_reader)
-    project.__dict__["generator"] = generator
+    project.generator = generator
     run, _ = evaluate(
         project,
         ["base", "rag"],

@@ -101,5 +101,5 @@ def two_version_project(tmp_path: Path) -> tuple[Project, Path]:
     (project.data_dir / "train_qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     for name in ("qa", "raft"):
         fake_adapter(project, name)
-    project.__dict__["generator"] = MemorizingGenerator(memory_for(1))
+    project.generator = MemorizingGenerator(memory_for(1))
     return project, tmp_path / "v2"

@@ -18,7 +18,7 @@ def test_seeds_repeat_fine_tuned_arms(
     two_version_project: tuple[Project, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, _ = two_version_project
-    generator = project.__dict__["generator"]
+    generator = project.generator
     trained: list[tuple[str, int]] = []
 
     def fake_train(

@@ -41,7 +41,7 @@ def test_retraining_makes_ft_fresh(
     project, v2 = two_version_project
 
     def fake_retrain(project: Project, modes: list[str], **_: Any) -> dict[str, Any]:
-        generator = project.__dict__["generator"]
+        generator = project.generator
         assert isinstance(generator, MemorizingGenerator)
         generator.memory = memory_for(2)
         return {
@@ -148,7 +148,7 @@ def test_only_stale_adapters_are_retrained(
     monkeypatch.setattr(freshness_module, "retrain", fake_retrain)
     monkeypatch.setattr(freshness_module, "training_available", lambda: None)
     # Without memory for raft questions the raft arm reads the passages: fresh after re-indexing.
-    generator = project.__dict__["generator"]
+    generator = project.generator
     generator.memory = {
         k: v for k, v in generator.memory.items() if "P0" not in k and "P1" not in k
     }

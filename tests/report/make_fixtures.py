@@ -34,7 +34,7 @@ def build(root: Path) -> tuple[Path, Path]:
     for name in ("qa", "raft"):
         fake_adapter(project, name)
     memory = {k: v for k, v in memory_for(1).items() if not k.startswith(("P4", "P5"))}
-    project.__dict__["generator"] = MemorizingGenerator(memory)
+    project.generator = MemorizingGenerator(memory)
     _, eval_path = evaluate(project)
     _, fresh_path = run_freshness(project, root / "v2", retrain_arms=False)
     assert eval_path is not None and fresh_path is not None

@@ -260,7 +260,7 @@ def test_a_stream_that_fails_midway_reports_the_error_in_band(project: Project) 
             yield "partial"
             raise GenerationError("the model server went away")
 
-    project.__dict__["generator"] = FailingStream()
+    project.generator = FailingStream()
     payload = {
         "model": "rag",
         "stream": True,

@@ -121,7 +121,7 @@ def test_the_server_batches_concurrent_chat_requests(
     project.config.serve.max_batch = max_batch
     project.config.llm.batch_size = 32
     generator = SlowScripted()
-    project.__dict__["generator"] = generator
+    project.generator = generator
     with (
         BackgroundServer(create_app(project, api_key=KEY)) as server,
         httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as client,

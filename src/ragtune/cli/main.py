@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import warnings
@@ -176,7 +177,7 @@ def index_check(project: Path = ProjectOption, json_output: bool = JsonOption) -
     proj = open_project(project, None)
     report = proj.check()
     if json_output:
-        print_json({**report.__dict__, "ok": report.ok})
+        print_json({**dataclasses.asdict(report), "ok": report.ok})
     else:
         console.print(
             f"{report.documents} documents, {report.chunks} chunks, {report.vectors} vectors"

@@ -196,9 +196,7 @@ def evaluate(
             "semantic_scored": semantic,
             "judge": judge,
             "project": str(project.root),
-            "generator": getattr(
-                project.__dict__.get("generator"), "name", project.config.llm.model
-            ),
+            "generator": getattr(project.loaded_generator, "name", project.config.llm.model),
             "manifests": _manifests(project),
         },
         costs=one_off_costs(project),

@@ -47,10 +47,7 @@ def training_available() -> str | None:
 
 def reload_generator(project: Project) -> None:
     """Forget the project's loaded generator so the next arm loads the current adapters."""
-    project.__dict__.pop("generator", None)
-    import gc
-
-    gc.collect()
+    project.reload_generator()
 
 
 def synth_source(
