@@ -1,20 +1,35 @@
 """The store interface: documents, chunks and vectors in; dense and BM25 hits out.
 
-Every backend passes the same contract tests (``tests/index/test_store_contract.py``).
+Every backend passes the same contract tests, ``ragtune.testing.store_contract``.
 A write replaces a document and all its chunks and vectors in one transaction, so a
-killed process leaves each document either wholly old, wholly new, or absent.
+killed process leaves each document either wholly old, wholly new, or absent. Hits come
+best first, equal scores in chunk-id order, so results never depend on ingest history.
+
+Metadata filters (``filters=`` of every search) follow one grammar, spelled out and
+tested in ``ragtune.testing.store_contract``: ``{key: value or list of values}``,
+AND across keys, any-of within a list, values compared by their text
+(``{"year": "2024"}`` matches a stored ``2024``). ``normalize_filters`` checks it for
+every backend (``FilterError`` otherwise); ``matches_filters`` is its reference meaning.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ragtune.errors import RagtuneError
 from ragtune.types import Chunk, Document, Hit
+
+DOCUMENT_FIELDS = ("doc_id", "source", "title")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+class FilterError(RagtuneError, ValueError):
+    """A ``filters=`` argument outside the grammar (see ``ragtune.testing.store_contract``)."""
 
 
 @dataclass
@@ -52,6 +67,96 @@ class CheckReport:
         return not self.problems
 
 
+def filter_text(value: object) -> str | None:
+    """The text a filter compares ``value`` by: ``None`` for a value that never matches.
+
+    >>> filter_text(2024), filter_text(True), filter_text("pdf"), filter_text(1.5)
+    ('2024', 'true', 'pdf', None)
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, frozenset[str]] | None:
+    """Check ``filters`` against the grammar: ``{key: texts any of which must match}``.
+
+    ``None`` means no restriction. Raises ``FilterError`` naming the key at fault.
+
+    >>> normalize_filters({"format": "pdf", "year": [2023, 2024]})
+    {'format': frozenset({'pdf'}), 'year': frozenset({'2023', '2024'})}
+    """
+    if filters is None:
+        return None
+    if not isinstance(filters, Mapping):
+        raise FilterError(f"filters must be a dict of key -> value, got {type(filters).__name__}")
+    normalized: dict[str, frozenset[str]] = {}
+    for key, condition in filters.items():
+        if not isinstance(key, str) or not key or '"' in key:
+            raise FilterError(f"filter key {key!r}: expected a non-empty str without '\"'")
+        values = (
+            list(condition)
+            if isinstance(condition, list | tuple | set | frozenset)
+            else [condition]
+        )
+        texts = set()
+        for value in values:
+            text = filter_text(value)
+            if text is None:
+                raise FilterError(
+                    f"filters[{key!r}]: {value!r} is a {type(value).__name__}; values are"
+                    " str, int or bool, or a list of them (floats do not compare exactly)"
+                )
+            if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+                raise FilterError(f"filters[{key!r}]: {value} is outside the 64-bit range")
+            texts.add(text)
+        normalized[key] = frozenset(texts)
+    return normalized or None
+
+
+def matches_filters(
+    filters: Mapping[str, frozenset[str]] | None, chunk: Chunk, document: Document
+) -> bool:
+    """Whether ``chunk`` of ``document`` meets normalized ``filters``: the grammar's
+    reference meaning, which every backend's search must agree with."""
+    for key, texts in (filters or {}).items():
+        stored: Any
+        if key in DOCUMENT_FIELDS:
+            stored = {"doc_id": document.id, "source": document.source, "title": document.title}[
+                key
+            ]
+        elif key in chunk.meta:
+            stored = chunk.meta[key]
+        else:
+            stored = document.meta.get(key)
+        items = stored if isinstance(stored, list) else [stored]
+        if not any(filter_text(item) in texts for item in items):
+            return False
+    return True
+
+
+def check_items(items: Sequence[IndexedDocument], dim: int | None) -> int | None:
+    """Raise ``ValueError`` unless every item has one vector per chunk, all of one size
+    (``dim`` if the store has one already); returns that size. Call before writing."""
+    for item in items:
+        vectors = np.asarray(item.vectors)
+        doc_id = item.document.id
+        if len(item.chunks) != len(vectors):
+            raise ValueError(f"{doc_id}: {len(item.chunks)} chunks but {len(vectors)} vectors")
+        if not item.chunks:
+            continue
+        if vectors.ndim != 2:
+            raise ValueError(f"{doc_id}: vectors must be a 2-D array, one row per chunk")
+        if dim not in (None, vectors.shape[1]):
+            raise ValueError(f"{doc_id}: vectors have dim {vectors.shape[1]}, store has {dim}")
+        dim = int(vectors.shape[1])
+    return dim
+
+
 class Store(ABC):
     """A project's knowledge base.
 
@@ -59,6 +164,11 @@ class Store(ABC):
     store.write([IndexedDocument(doc, chunks, vectors)])
     store.search_dense(query_vector, k=10)
     store.search_bm25("warranty X200", k=10, filters={"format": "pdf"})
+
+    Every search returns at most ``k`` hits (none for ``k < 1``), ranked 1, 2, ... by
+    score, highest first; equal scores are ordered by chunk id (Python string order),
+    also at the ``k``-th place, so two stores holding the same chunks answer alike
+    whatever order they were written in. ``filters`` follow the module's grammar.
     """
 
     # -- settings the index was built with (embedder, chunking) ------------------------
@@ -97,21 +207,22 @@ class Store(ABC):
 
     @abstractmethod
     def iter_chunks(self) -> Iterator[Chunk]:
-        """Every stored chunk, in document order (for synthesis and benchmarks)."""
+        """Every stored chunk, by document id then chunk index (for synthesis and benchmarks)."""
 
     @abstractmethod
     def iter_documents(self) -> list[Document]:
-        """Every stored document with its full text (for re-chunking without the files)."""
+        """Every stored document with its full text, by id (for re-chunking without the files)."""
 
     @abstractmethod
     def search_dense(
         self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
-    ) -> list[Hit]: ...
+    ) -> list[Hit]:
+        """The ``k`` chunks of highest inner product with ``vector`` (score = product)."""
 
     @abstractmethod
-    def search_bm25(
-        self, query: str, k: int, filters: dict[str, Any] | None = None
-    ) -> list[Hit]: ...
+    def search_bm25(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Hit]:
+        """The ``k`` chunks of highest BM25 score for ``query``; chunks sharing no term
+        with it are never hits."""
 
     def search_dense_ids(
         self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None

@@ -3,33 +3,46 @@
 Layout of the store folder::
 
     store.sqlite    documents, chunks (text, offsets, metadata, vector blob), settings
-    derived.pkl     FAISS vectors + BM25 postings as of a write generation (a cache)
+    derived.npz     FAISS vectors + BM25 postings as of a write generation (a cache of
+                    plain arrays and a JSON header, see ``ragtune.index.sqlite_derived``)
 
 Every write transaction bumps ``generation`` in SQLite. An open store whose in-memory
-indexes are older than SQLite's generation reloads ``derived.pkl`` if it matches, or
-rebuilds from the vectors and texts kept in SQLite. So a process killed at any point
-leaves nothing to repair: the cache is simply stale and rebuilt. SQLite runs in WAL
-mode: readers in other processes keep reading while one process writes.
+indexes are older than SQLite's generation reloads ``derived.npz`` if it was written for
+this store (``store_id``) at that generation, or rebuilds from the vectors and texts
+kept in SQLite. So a process killed at any point leaves nothing to repair: the cache is
+simply stale and rebuilt. SQLite runs in WAL mode: readers in other processes keep
+reading while one process writes.
+
+Hits are ordered by score, then chunk id: FAISS and BM25 are asked for the ``k`` best
+*with ties* (every candidate scoring the same as the ``k``-th), and the tie is cut by
+chunk id, not by rowid, which records ingest history.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pickle
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ragtune._lazy import require
-from ragtune.index.base import CheckReport, DocumentRecord, IndexedDocument, Store
+from ragtune.index.base import (
+    DOCUMENT_FIELDS,
+    CheckReport,
+    DocumentRecord,
+    IndexedDocument,
+    Store,
+    check_items,
+    normalize_filters,
+)
 from ragtune.index.bm25 import BM25Index
+from ragtune.index.sqlite_derived import DerivedIndexes, read_cache, write_cache
 from ragtune.types import Chunk, Document, Hit
 
 SCHEMA = """
@@ -59,7 +72,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-DERIVED_FILE = "derived.pkl"
+# Enough rowids per "IN (...)" to stay far below SQLite's bound-parameter limit.
+_IN_BATCH = 500
+# A metadata condition: the chunk's value for the key, else the document's, as JSON; then
+# that value itself or a list's items (never an object's members) in filter_text's form.
+_META_CONDITION = (
+    "EXISTS (SELECT 1 FROM json_each(COALESCE(c.meta -> ?, d.meta -> ?)) e"
+    " WHERE (e.key IS NULL OR typeof(e.key) = 'integer') AND (CASE e.type"
+    " WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'text' THEN e.value"
+    " WHEN 'integer' THEN CAST(e.value AS TEXT) END) IN (SELECT value FROM json_each(?)))"
+)
+_DOCUMENT_COLUMNS = dict(zip(DOCUMENT_FIELDS, ("d.id", "d.source", "d.title"), strict=True))
 
 
 class SQLiteStore(Store):
@@ -79,27 +102,50 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self._dim = dim
-        self._loaded_generation = -1
-        self._faiss_index: Any = None
-        self._bm25 = BM25Index()
-        self._dirty = False
+        # Names this store in its cache header, so a cache copied from another store
+        # whose generation happens to match is never taken for this one's.
+        store_id = self.get_setting("store_id")
+        if store_id is None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO settings(key, value) VALUES('store_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+            store_id = self.get_setting("store_id")
+        self._store_id = str(store_id)
+        self._derived = DerivedIndexes(dim)
+        self._committed = (0, 0)
 
     # -- transactions and generations ---------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that bumps the generation; sets ``_committed`` to the
+        generations ``(before, after)`` it went from and to."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                before = self._generation()
                 yield self._db
                 self._db.execute(
                     "INSERT INTO settings(key, value) VALUES('generation', '1') "
                     "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
                 )
+                after = self._generation()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            self._committed = (before, after)
+
+    def _mirror(
+        self, removed: list[int], added: list[tuple[list[int], np.ndarray, list[str]]]
+    ) -> None:
+        """Apply the last transaction to the derived indexes, if they were current when it
+        began; else (another process wrote in between) reload them at the next read."""
+        before, after = self._committed
+        if before == self._derived.generation:
+            self._derived.apply(removed, added, after)
+        else:
+            self._derived.generation = -1
 
     def _generation(self) -> int:
         row = self._db.execute("SELECT value FROM settings WHERE key='generation'").fetchone()
@@ -119,42 +165,29 @@ class SQLiteStore(Store):
             )
 
     # -- derived indexes ----------------------------------------------------------------
-    def _new_faiss(self, dim: int) -> Any:
-        # Exact inner product over fp16 codes: a query reads half the bytes of fp32, and
-        # the scan is memory-bound (100k x 384: 16 ms fp32 -> 4 ms fp16 on 2 cores, with
-        # recall@10 = 1.0 against fp32 in benchmarks/knowledge_base.py). The fp32
-        # vectors stay in SQLite.
-        faiss = require("faiss", "core")
-        # One query scans in one thread: splitting a 4 ms scan across OpenMP threads
-        # gains little when idle and costs 6x when another job holds a core (measured
-        # 100k x 384: 4 ms on 1 thread vs 24 ms on 2 threads under load).
-        faiss.omp_set_num_threads(1)
-        codes = faiss.IndexScalarQuantizer(
-            dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
-        )
-        return faiss.IndexIDMap2(codes)
-
     def _ensure_fresh(self) -> None:
         """Bring FAISS and BM25 up to SQLite's generation (load the cache or rebuild)."""
         generation = self._generation()
-        if generation == self._loaded_generation:
+        if generation == self._derived.generation:
             return
-        cache = self.path / DERIVED_FILE
-        if cache.exists():
-            try:
-                with cache.open("rb") as fh:
-                    state = pickle.load(fh)
-                if state["generation"] == generation:
-                    self._install(state["ids"], state["vectors"], state["bm25"], generation)
-                    return
-            except (OSError, EOFError, pickle.UnpicklingError, KeyError):
-                pass  # a torn or foreign cache is only a cache: rebuild below
-        self._rebuild(generation)
+        state = read_cache(self.path, self._store_id, generation)
+        if state is None:
+            self._rebuild_from_sqlite()
+        else:
+            self._derived.load_state(state)
 
-    def _rebuild(self, generation: int) -> None:
-        rows = self._db.execute("SELECT rowid, text, vector FROM chunks ORDER BY rowid").fetchall()
+    def _rebuild_from_sqlite(self) -> None:
+        # One read transaction: the rows are those of the generation they are labelled with.
+        self._db.execute("BEGIN")
+        try:
+            generation = self._generation()
+            rows = self._db.execute(
+                "SELECT rowid, text, vector FROM chunks ORDER BY rowid"
+            ).fetchall()
+        finally:
+            self._db.execute("COMMIT")
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        dim = self._dim or (len(rows[0][2]) // 4 if rows else 0)
+        dim = self._derived.dim or (len(rows[0][2]) // 4 if rows else 0)
         vectors = (
             np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), dim)
             if rows
@@ -162,44 +195,17 @@ class SQLiteStore(Store):
         )
         bm25 = BM25Index()
         bm25.add(ids.tolist(), [r[1] for r in rows])
-        self._install(ids, vectors, bm25, generation)
-        self._dirty = True
-
-    def _install(
-        self, ids: np.ndarray, vectors: np.ndarray, bm25: BM25Index, generation: int
-    ) -> None:
-        if vectors.shape[1] and self._dim is None:
-            self._dim = int(vectors.shape[1])
-        self._faiss_index = self._new_faiss(self._dim) if self._dim else None
-        if self._faiss_index is not None and len(ids):
-            self._faiss_index.add_with_ids(np.ascontiguousarray(vectors), ids)
-        self._bm25 = bm25
-        self._loaded_generation = generation
+        self._derived.load(ids, vectors, bm25, generation)
+        self._derived.dirty = True
 
     def flush(self) -> None:
         """Write the derived indexes as of the current generation (atomic replace)."""
         with self._lock:
-            if not self._dirty or self._loaded_generation != self._generation():
+            derived = self._derived
+            if not derived.dirty or derived.generation != self._generation():
                 return
-            index = self._faiss_index
-            if index is not None and index.ntotal:
-                faiss = require("faiss", "core")
-                ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-                vectors = index.index.reconstruct_n(0, index.ntotal)
-            else:
-                ids = np.zeros(0, dtype=np.int64)
-                vectors = np.zeros((0, self._dim or 0), dtype=np.float32)
-            state = {
-                "generation": self._loaded_generation,
-                "ids": ids,
-                "vectors": vectors,
-                "bm25": self._bm25,
-            }
-            tmp = self.path / f".{DERIVED_FILE}.{os.getpid()}.tmp"
-            with tmp.open("wb") as fh:
-                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path / DERIVED_FILE)
-            self._dirty = False
+            write_cache(self.path, derived.state(self._store_id))
+            derived.dirty = False
 
     def close(self) -> None:
         with self._lock:
@@ -214,22 +220,12 @@ class SQLiteStore(Store):
             self._ensure_fresh()
             removed: list[int] = []
             added: list[tuple[list[int], np.ndarray, list[str]]] = []
+            dim = check_items(items, self._derived.dim)
             with self._transaction() as db:
                 now = time.time()
                 for item in items:
-                    doc, chunks, vectors = (
-                        item.document,
-                        item.chunks,
-                        np.asarray(item.vectors, np.float32),
-                    )
-                    if len(chunks) != len(vectors):
-                        raise ValueError(
-                            f"{doc.id}: {len(chunks)} chunks but {len(vectors)} vectors"
-                        )
-                    if len(chunks) and self._dim not in (None, vectors.shape[1]):
-                        raise ValueError(
-                            f"{doc.id}: vectors have dim {vectors.shape[1]}, store has {self._dim}"
-                        )
+                    doc, chunks = item.document, item.chunks
+                    vectors = np.asarray(item.vectors, np.float32)
                     removed += [
                         r[0]
                         for r in db.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc.id,))
@@ -267,26 +263,9 @@ class SQLiteStore(Store):
                         )
                         rowids.append(int(cursor.lastrowid or 0))
                     if chunks:
-                        self._dim = self._dim or int(vectors.shape[1])
                         added.append((rowids, vectors, [c.text for c in chunks]))
-            self._apply(removed, added)
-
-    def _apply(
-        self, removed: list[int], added: list[tuple[list[int], np.ndarray, list[str]]]
-    ) -> None:
-        """Mirror a committed transaction in the in-memory indexes."""
-        if self._faiss_index is None and self._dim:
-            self._faiss_index = self._new_faiss(self._dim)
-        if removed and self._faiss_index is not None:
-            self._faiss_index.remove_ids(np.asarray(removed, dtype=np.int64))
-        self._bm25.remove(removed)
-        for rowids, vectors, texts in added:
-            self._faiss_index.add_with_ids(
-                np.ascontiguousarray(vectors), np.asarray(rowids, dtype=np.int64)
-            )
-            self._bm25.add(rowids, texts)
-        self._loaded_generation = self._generation()
-        self._dirty = True
+            self._derived.dim = dim
+            self._mirror(removed, added)
 
     def delete(self, doc_ids: Sequence[str]) -> int:
         if not doc_ids:
@@ -303,7 +282,7 @@ class SQLiteStore(Store):
                     ]
                     db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                     existed += db.execute("DELETE FROM documents WHERE id=?", (doc_id,)).rowcount
-            self._apply(removed, [])
+            self._mirror(removed, [])
             return existed
 
     def clear(self) -> None:
@@ -311,11 +290,7 @@ class SQLiteStore(Store):
             with self._transaction() as db:
                 db.execute("DELETE FROM chunks")
                 db.execute("DELETE FROM documents")
-            self._dim = None
-            self._faiss_index = None
-            self._bm25 = BM25Index()
-            self._loaded_generation = self._generation()
-            self._dirty = True
+            self._derived.clear(self._committed[1])
 
     # -- reads --------------------------------------------------------------------------
     def document_hashes(self) -> dict[str, str]:
@@ -378,45 +353,49 @@ class SQLiteStore(Store):
             title=row[10],
         )
 
+    def _select_in(self, sql: str, values: Sequence[Any]) -> list[Any]:
+        """Rows of ``sql`` (one ``IN ({marks})``) for ``values``, a batch at a time."""
+        rows: list[Any] = []
+        for start in range(0, len(values), _IN_BATCH):
+            batch = list(values[start : start + _IN_BATCH])
+            rows += self._db.execute(sql.format(marks=",".join("?" * len(batch))), batch)
+        return rows
+
     def _chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, Chunk]:
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        rows = self._db.execute(
+        rows = self._select_in(
             f"SELECT {self._CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id"
-            f" WHERE c.rowid IN ({marks})",
-            list(rowids),
-        ).fetchall()
+            " WHERE c.rowid IN ({marks})",
+            rowids,
+        )
         return {int(r[0]): self._chunk_from_row(r) for r in rows}
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
-        if not chunk_ids:
-            return []
         with self._lock:
-            marks = ",".join("?" * len(chunk_ids))
-            rows = self._db.execute(
+            rows = self._select_in(
                 f"SELECT {self._CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id"
-                f" WHERE c.id IN ({marks})",
-                list(chunk_ids),
-            ).fetchall()
+                " WHERE c.id IN ({marks})",
+                chunk_ids,
+            )
         by_id = {r[1]: self._chunk_from_row(r) for r in rows}
         return [by_id[c] for c in chunk_ids if c in by_id]
 
-    def _allowed_rowids(self, filters: dict[str, Any] | None) -> set[int] | None:
-        """Chunk rowids whose metadata (chunk meta, then document meta) match every filter."""
-        if not filters:
+    def _allowed_rowids(self, filters: dict[str, frozenset[str]] | None) -> set[int] | None:
+        """Rowids of the chunks that meet normalized filters (grammar: ``testing.store_contract``)."""
+        if filters is None:
             return None
         clauses, params = [], []
-        for key, value in filters.items():
-            if key in ("doc_id", "source", "title"):
-                clauses.append(f"d.{'id' if key == 'doc_id' else key} = ?")
-                params.append(value)
-                continue
-            path = "$." + json.dumps(str(key))
-            clauses.append(
-                "CAST(COALESCE(json_extract(c.meta, ?), json_extract(d.meta, ?)) AS TEXT) = ?"
-            )
-            params += [path, path, str(value).lower() if isinstance(value, bool) else str(value)]
+        for key, texts in filters.items():
+            if not texts:
+                return set()
+            allowed = json.dumps(sorted(texts))
+            if key in _DOCUMENT_COLUMNS:
+                clauses.append(f"{_DOCUMENT_COLUMNS[key]} IN (SELECT value FROM json_each(?))")
+                params.append(allowed)
+            else:
+                # json.dumps quotes the key as SQLite's JSON paths want: "$.\"a.b\"".
+                path = "$." + json.dumps(key)
+                clauses.append(_META_CONDITION)
+                params += [path, path, allowed]
         rows = self._db.execute(
             "SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE "
             + " AND ".join(clauses),
@@ -424,75 +403,63 @@ class SQLiteStore(Store):
         ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def _hits(self, scored: Sequence[tuple[int, float]], kind: str) -> list[Hit]:
-        chunks = self._chunks_by_rowid([rowid for rowid, _ in scored])
+    def _ranked(self, scored: Sequence[tuple[int, float]], k: int) -> list[tuple[int, str, float]]:
+        """``(rowid, chunk id, score)``: the best ``k``, equal scores in chunk-id order."""
+        chunk_ids = dict(
+            self._select_in(
+                "SELECT rowid, id FROM chunks WHERE rowid IN ({marks})", [r for r, _ in scored]
+            )
+        )
+        ranked = [(rowid, chunk_ids[rowid], score) for rowid, score in scored if rowid in chunk_ids]
+        ranked.sort(key=lambda item: (-item[2], item[1]))
+        return ranked[: max(k, 0)]
+
+    def _search(
+        self,
+        kind: Literal["dense", "bm25"],
+        query: np.ndarray | str,
+        k: int,
+        filters: dict[str, Any] | None,
+    ) -> list[tuple[int, str, float]]:
+        normalized = normalize_filters(filters)  # a bad filter fails even on an empty store
+        self._ensure_fresh()
+        allowed = self._allowed_rowids(normalized)
+        if kind == "dense":
+            scored = self._derived.dense(np.asarray(query), k, allowed)
+        else:
+            scored = self._derived.sparse(str(query), k, allowed)
+        return self._ranked(scored, k)
+
+    def _hits(self, ranked: Sequence[tuple[int, str, float]], kind: str) -> list[Hit]:
+        chunks = self._chunks_by_rowid([rowid for rowid, _, _ in ranked])
         hits: list[Hit] = []
-        for rowid, score in scored:
+        for rowid, _, score in ranked:
             chunk = chunks.get(rowid)
             if chunk is not None:
                 hits.append(Hit(chunk=chunk, score=score, rank=len(hits) + 1, scores={kind: score}))
         return hits
 
-    def _dense_rowids(
-        self, vector: np.ndarray, k: int, filters: dict[str, Any] | None
-    ) -> list[tuple[int, float]]:
-        self._ensure_fresh()
-        index = self._faiss_index
-        if index is None or index.ntotal == 0:
-            return []
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        if query.shape[1] != self._dim:
-            raise ValueError(f"query vector has dim {query.shape[1]}, the index has {self._dim}")
-        allowed = self._allowed_rowids(filters)
-        if allowed is not None:
-            if not allowed:
-                return []
-            faiss = require("faiss", "core")
-            selector = faiss.IDSelectorBatch(
-                np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-            )
-            scores, ids = index.search(query, k, params=faiss.SearchParameters(sel=selector))
-        else:
-            scores, ids = index.search(query, k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    def _bm25_rowids(
-        self, query: str, k: int, filters: dict[str, Any] | None
-    ) -> list[tuple[int, float]]:
-        self._ensure_fresh()
-        return self._bm25.search(query, k, allowed=self._allowed_rowids(filters))
-
-    def _chunk_ids(self, scored: list[tuple[int, float]]) -> list[tuple[str, float]]:
-        if not scored:
-            return []
-        marks = ",".join("?" * len(scored))
-        rows = self._db.execute(
-            f"SELECT rowid, id FROM chunks WHERE rowid IN ({marks})", [r for r, _ in scored]
-        ).fetchall()
-        ids = dict(rows)
-        return [(ids[rowid], score) for rowid, score in scored if rowid in ids]
-
     def search_dense(
         self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
     ) -> list[Hit]:
         with self._lock:
-            return self._hits(self._dense_rowids(vector, k, filters), "dense")
+            return self._hits(self._search("dense", vector, k, filters), "dense")
 
     def search_bm25(self, query: str, k: int, filters: dict[str, Any] | None = None) -> list[Hit]:
         with self._lock:
-            return self._hits(self._bm25_rowids(query, k, filters), "bm25")
+            return self._hits(self._search("bm25", query, k, filters), "bm25")
 
     def search_dense_ids(
         self, vector: np.ndarray, k: int, filters: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         with self._lock:
-            return self._chunk_ids(self._dense_rowids(vector, k, filters))
+            return [(cid, score) for _, cid, score in self._search("dense", vector, k, filters)]
 
     def search_bm25_ids(
         self, query: str, k: int, filters: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         with self._lock:
-            return self._chunk_ids(self._bm25_rowids(query, k, filters))
+            return [(cid, score) for _, cid, score in self._search("bm25", query, k, filters)]
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -501,7 +468,7 @@ class SQLiteStore(Store):
             ).fetchone()
             size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
             row = self._db.execute("SELECT length(vector) FROM chunks LIMIT 1").fetchone()
-            dim = row[0] // 4 if row else self._dim
+            dim = row[0] // 4 if row else self._derived.dim
         return {
             "backend": "sqlite",
             "path": str(self.path),
@@ -519,7 +486,7 @@ class SQLiteStore(Store):
             report = CheckReport()
             report.documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            report.vectors = 0 if self._faiss_index is None else int(self._faiss_index.ntotal)
+            report.vectors = self._derived.n_vectors
             problems = report.problems
             if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 problems.append("sqlite integrity_check failed")
@@ -539,14 +506,11 @@ class SQLiteStore(Store):
                     f"vectors of different sizes in one index: {sorted(d // 4 for d in dims)} dims"
                 )
             chunk_ids = {int(r[0]) for r in db.execute("SELECT rowid FROM chunks")}
-            vector_ids: set[int] = set()
-            if self._faiss_index is not None and self._faiss_index.ntotal:
-                faiss = require("faiss", "core")
-                vector_ids = set(faiss.vector_to_array(self._faiss_index.id_map).tolist())
+            vector_ids = set(self._derived.vector_ids().tolist())
             if chunk_ids - vector_ids:
                 problems.append(f"{len(chunk_ids - vector_ids)} chunks without a vector")
             if vector_ids - chunk_ids:
                 problems.append(f"{len(vector_ids - chunk_ids)} vectors without a chunk")
-            if self._bm25.ids() != chunk_ids:
+            if self._derived.bm25.ids() != chunk_ids:
                 problems.append("BM25 index does not match the chunks")
             return report
