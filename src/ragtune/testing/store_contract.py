@@ -13,6 +13,7 @@ store, and the same path again after ``close()`` gives the same data back (a ser
 backend may derive a collection name from the path). Nothing here assumes files.
 For detailed assertion messages, call
 ``pytest.register_assert_rewrite("ragtune.testing.store_contract")`` in a conftest.
+Importing this module imports pytest (``import ragtune`` never does).
 
 What the contract holds a backend to:
 
@@ -70,6 +71,9 @@ from ragtune.index.base import (
 from ragtune.testing.hash_embedder import HashEmbedder
 from ragtune.types import Chunk, Document, Hit
 
+__all__ = ["EMBEDDER", "FILTER_CASES", "StoreContract", "make_item", "write_corpus"]
+
+#: The embedder of every item the contract writes (64-d hashed bag of words).
 EMBEDDER = HashEmbedder(dim=64)
 
 
@@ -180,7 +184,8 @@ FILTER_CASES: list[tuple[dict[str, Any] | None, set[str]]] = [
     ({"tags": ["x", "z"]}, {"a.md::0", "a.md::1"}),
     ({"price": "9.5"}, set()),  # stored floats never match
     ({"owner": "None"}, set()),
-    ({"nested": "v"}, set()),
+    ({"nested": "v"}, set()),  # stored dicts never match
+    ({"nested.k": "v"}, set()),  # a key is a name, not a path
     ({"missing": "x"}, set()),
     ({"code": "007"}, {"b.md::0"}),
     ({"code": 7}, set()),
@@ -193,6 +198,15 @@ FILTER_CASES: list[tuple[dict[str, Any] | None, set[str]]] = [
     ({"format": "md", "year": 2024}, {"a.md::0"}),
     ({"format": "md", "doc_id": "c.txt"}, set()),
 ]
+
+
+def _case_id(filters: dict[str, Any] | None) -> str:
+    """A test id that is the same in every process (sets are shown sorted)."""
+    if filters is None:
+        return "None"
+    shown = {k: sorted(v) if isinstance(v, set | frozenset) else v for k, v in filters.items()}
+    return repr(shown)
+
 
 BAD_FILTERS: list[Any] = [
     ["format"],
@@ -431,7 +445,9 @@ class StoreContract:
         assert top[0].chunk.doc_id == "x210.md"
         assert store.search_dense(query, k=10, filters={"format": "docx"}) == []
 
-    @pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
+    @pytest.mark.parametrize(
+        ("filters", "expected"), FILTER_CASES, ids=[_case_id(f) for f, _ in FILTER_CASES]
+    )
     def test_filter_grammar(
         self, store: Store, filters: dict[str, Any] | None, expected: set[str]
     ) -> None:
