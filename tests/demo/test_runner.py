@@ -38,15 +38,15 @@ def test_demo_runs_every_stage_and_marks_training_skipped(
     eval_run = load_run(result.eval_run)  # type: ignore[arg-type]
     assert eval_run.ok_arms == ["base", "rag"]
     assert (
-        eval_run.arms["rag"]["accuracy"]["contains"]["mean"]
-        > eval_run.arms["base"]["accuracy"]["contains"]["mean"]
+        eval_run.arms["rag"].accuracy["contains"].mean
+        > eval_run.arms["base"].accuracy["contains"].mean
     )
     fresh = load_run(result.freshness_run)  # type: ignore[arg-type]
-    rag = fresh.arms["rag"]["phases"]
-    assert rag["updated"]["changed_new"]["mean"] > rag["before"]["changed_new"]["mean"] == 0.0
-    assert fresh.freshness["ingest"]["updated"] > 0
-    assert fresh.arms["rag"]["phases"]["before"]["changed_old"]["mean"] > 0
-    assert fresh.arms["rag"]["phases"]["updated"]["unchanged"]["n"] > 0
+    rag = fresh.arms["rag"].phases
+    assert rag["updated"].changed_new.mean > rag["before"].changed_new.mean == 0.0
+    assert fresh.freshness.ingest.updated > 0
+    assert fresh.arms["rag"].phases["before"].changed_old.mean > 0
+    assert fresh.arms["rag"].phases["updated"].unchanged.n > 0
     summary = json.loads(
         (tmp_path / "demo" / ".ragtune" / "runs" / "demo-summary.json").read_text()
     )

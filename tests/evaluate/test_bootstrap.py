@@ -63,13 +63,11 @@ def test_compare_arms_per_split_and_flip() -> None:
         "base": [rec("base", i, 0.0) for i in range(40)],
     }
     comparisons = compare_arms(records, samples=200)
-    assert {c["split"] for c in comparisons} == {"all", "s1", "s2"}
+    assert {c.split for c in comparisons} == {"all", "s1", "s2"}
     forward = find_comparison(comparisons, "rag", "base")
     backward = find_comparison(comparisons, "base", "rag")
-    assert forward and backward and forward["called"]
-    assert (
-        forward["mean"] == 1.0 and backward["mean"] == -1.0 and backward["high"] == -forward["low"]
-    )
+    assert forward and backward and forward.called
+    assert forward.mean == 1.0 and backward.mean == -1.0 and backward.high == -forward.low
     assert find_comparison(comparisons, "rag", "ft") is None
 
 

@@ -49,13 +49,13 @@ def measure(root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"questions": QUESTIONS, "arms": {}}
     for arm in run.ok_arms:
         summary = run.arms[arm]
-        figures = {f"accuracy.{k}": v["mean"] for k, v in summary["accuracy"].items()}
-        figures.update({f"retrieval.{k}": v["mean"] for k, v in summary["retrieval"].items()})
-        if summary.get("groundedness"):
-            figures["groundedness"] = summary["groundedness"]["mean"]
+        figures = {f"accuracy.{k}": v.mean for k, v in summary.accuracy.items()}
+        figures.update({f"retrieval.{k}": v.mean for k, v in summary.retrieval.items()})
+        if summary.groundedness is not None:
+            figures["groundedness"] = summary.groundedness.mean
         figures["accuracy.contains.ci"] = [
-            summary["accuracy"]["contains"]["low"],
-            summary["accuracy"]["contains"]["high"],
+            summary.accuracy["contains"].low,
+            summary.accuracy["contains"].high,
         ]
         out["arms"][arm] = figures
     return out

@@ -10,7 +10,6 @@ import pytest
 
 from ragtune.errors import ConfigError, DataError
 from ragtune.evaluate import evaluate, latest_run, list_runs, load_run
-from ragtune.evaluate.aggregate import find_comparison
 from ragtune.project import Project
 
 
@@ -21,19 +20,16 @@ def run_and_path(tiny_project: Project):  # type: ignore[no-untyped-def]
 
 def test_rag_beats_base_and_the_difference_is_called(run_and_path) -> None:  # type: ignore[no-untyped-def]
     run, _ = run_and_path
-    rag, base = run.arms["rag"]["accuracy"]["contains"], run.arms["base"]["accuracy"]["contains"]
-    assert base["mean"] == 0.0 and rag["mean"] > 0.3
-    assert rag["low"] <= rag["mean"] <= rag["high"] and rag["n"] == 12
-    diff = find_comparison(run.comparisons, "rag", "base")
-    assert diff is not None and diff["called"] and diff["mean"] > 0
+    rag, base = run.arms["rag"].accuracy["contains"], run.arms["base"].accuracy["contains"]
+    assert base.mean == 0.0 and rag.mean > 0.3
+    assert rag.low <= rag.mean <= rag.high and rag.n == 12
+    diff = run.comparison("rag", "base")
+    assert diff is not None and diff.called and diff.mean > 0
 
 
 def test_missing_adapter_arm_is_skipped_with_the_reason(run_and_path) -> None:  # type: ignore[no-untyped-def]
     run, _ = run_and_path
-    assert (
-        run.arms["ft"]["status"] == "skipped"
-        and "ragtune tune --mode qa" in run.arms["ft"]["reason"]
-    )
+    assert run.arms["ft"].status == "skipped" and "ragtune tune --mode qa" in run.arms["ft"].reason
     assert run.ok_arms == ["base", "rag"]
     assert not run.arm_records("ft")
 
@@ -48,11 +44,11 @@ def test_records_have_retrieval_groundedness_and_timings(run_and_path) -> None: 
     base = run.arm_records("base")
     assert all(r["grounded"] is None and not r["retrieved"] for r in base)
     summary = run.arms["rag"]
-    assert set(summary["retrieval"]) >= {"recall@4", "mrr", "ndcg@10", "answer@k"}
-    assert summary["groundedness"]["mean"] == 1.0
-    assert summary["speed"]["single_latency_ms"]["total"]["p95"] >= 0
-    assert summary["speed"]["peak_rss_bytes"] > 0
-    assert set(summary["by_split"]) == {"unseen_fact", "unseen_phrasing"}
+    assert set(summary.retrieval) >= {"recall@4", "mrr", "ndcg@10", "answer@k"}
+    assert summary.groundedness.mean == 1.0
+    assert summary.speed.single_latency_ms.total.p95 >= 0
+    assert summary.speed.peak_rss_bytes > 0
+    assert set(summary.by_split) == {"unseen_fact", "unseen_phrasing"}
 
 
 def test_run_file_is_self_describing(run_and_path, tiny_project: Project) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +62,7 @@ def test_run_file_is_self_describing(run_and_path, tiny_project: Project) -> Non
         loaded.data["questions"]["source"] == "heldout"
         and loaded.data["questions"]["n_questions"] == 12
     )
-    assert loaded.costs["index"]["chunks"] == 6
+    assert loaded.costs.index.chunks == 6
     assert path in list_runs(tiny_project.runs_dir, "eval")
     assert latest_run(tiny_project.runs_dir, "eval") is not None
 
@@ -115,7 +111,4 @@ def test_users_qa_file(tiny_project: Project, tmp_path: Path, suffix: str) -> No
     )
     rag = run.arm_records("rag")
     assert [r["doc_ids"] for r in rag] == [["p2.md"], ["p3.md"], ["p1.md"]]
-    assert (
-        run.arms["rag"]["accuracy"]["contains"]["mean"]
-        > run.arms["base"]["accuracy"]["contains"]["mean"]
-    )
+    assert run.arms["rag"].accuracy["contains"].mean > run.arms["base"].accuracy["contains"].mean

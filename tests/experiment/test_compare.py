@@ -37,14 +37,10 @@ def test_seeds_repeat_fine_tuned_arms(
     monkeypatch.setattr(compare_module, "reload_generator", lambda project: None)
     run, path = compare(project, ["base", "ft"], seeds=2)
     assert trained == [("qa", 1)]
-    spread = run.arms["ft"]["seeds"]
-    assert (
-        spread["seeds"] == [0, 1]
-        and spread["values"][0] > spread["values"][1]
-        and spread["std"] > 0
-    )
-    assert "seeds" not in run.arms["base"]
-    assert path is not None and load_run(path).arms["ft"]["seeds"] == spread
+    spread = run.arms["ft"].seeds
+    assert spread.seeds == [0, 1] and spread.values[0] > spread.values[1] and spread.std > 0
+    assert run.arms["base"].seeds is None
+    assert path is not None and load_run(path).arms["ft"].seeds == spread
     # The project's own adapter is back.
     assert (project.adapters_dir / "qa" / "adapter_config.json").read_text() == "{}"
 

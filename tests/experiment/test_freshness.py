@@ -23,16 +23,16 @@ def test_no_retrain_reports_ft_stale_and_rag_fresh(
     run, path = run_freshness(project, v2, arms=["base", "rag", "ft"], retrain_arms=False)
     assert path is not None and load_run(path).kind == "freshness"
     rag, ft, base = run.arms["rag"], run.arms["ft"], run.arms["base"]
-    assert rag["phases"]["before"]["changed_old"]["mean"] == 1.0
-    assert rag["phases"]["updated"]["changed_new"]["mean"] == 1.0 and rag["after_update"] == "fresh"
-    assert ft["phases"]["updated"]["changed_old"]["mean"] == 1.0 and ft["after_update"] == "stale"
-    assert ft["phases"]["updated"]["unchanged"]["mean"] == 1.0
-    assert "retrained" not in ft["phases"] and ft["time_to_fresh"]["seconds"] is None
-    assert rag["time_to_fresh"]["how"] == "incremental re-index"
-    assert rag["time_to_fresh"]["seconds"] == run.freshness["ingest"]["seconds"]
-    assert base["time_to_fresh"]["seconds"] is None and base["final"] == "unknown"
+    assert rag.phases["before"].changed_old.mean == 1.0
+    assert rag.phases["updated"].changed_new.mean == 1.0 and rag.after_update == "fresh"
+    assert ft.phases["updated"].changed_old.mean == 1.0 and ft.after_update == "stale"
+    assert ft.phases["updated"].unchanged.mean == 1.0
+    assert "retrained" not in ft.phases and ft.time_to_fresh.seconds is None
+    assert rag.time_to_fresh.how == "incremental re-index"
+    assert rag.time_to_fresh.seconds == run.freshness.ingest.seconds
+    assert base.time_to_fresh.seconds is None and base.final == "unknown"
     assert any("--no-retrain" in note for note in run.notes)
-    assert run.freshness["ingest"]["updated"] == 2
+    assert run.freshness.ingest.updated == 2
 
 
 def test_retraining_makes_ft_fresh(
@@ -54,18 +54,14 @@ def test_retraining_makes_ft_fresh(
     monkeypatch.setattr(freshness_module, "training_available", lambda: None)
     run, _ = run_freshness(project, v2, arms=["rag", "ft", "ft+rag"], measure_before=False)
     ft = run.arms["ft"]
-    assert (
-        ft["after_update"] == "stale"
-        and ft["final"] == "fresh"
-        and ft["final_phase"] == "retrained"
+    assert ft.after_update == "stale" and ft.final == "fresh" and ft.final_phase == "retrained"
+    assert ft.phases["retrained"].changed_new.mean == 1.0
+    assert (ft.time_to_fresh.seconds, ft.time_to_fresh.how) == (
+        103.0,
+        "re-synthesis + retraining the 'qa' adapter",
     )
-    assert ft["phases"]["retrained"]["changed_new"]["mean"] == 1.0
-    assert ft["time_to_fresh"] == {
-        "seconds": 103.0,
-        "how": "re-synthesis + retraining the 'qa' adapter",
-    }
-    assert "before" not in run.arms["rag"]["phases"]
-    assert run.freshness["retrain"]["seconds"] == 103.0
+    assert "before" not in run.arms["rag"].phases
+    assert run.freshness.retrain.seconds == 103.0
 
 
 def test_changes_file_validation(tmp_path: Path) -> None:
@@ -153,8 +149,8 @@ def test_only_stale_adapters_are_retrained(
         k: v for k, v in generator.memory.items() if "P0" not in k and "P1" not in k
     }
     run, _ = run_freshness(project, v2, arms=["rag", "raft"], measure_before=False)
-    assert calls == [] and run.arms["raft"]["after_update"] == "fresh"
-    assert run.arms["raft"]["time_to_fresh"]["how"] == "incremental re-index"
+    assert calls == [] and run.arms["raft"].after_update == "fresh"
+    assert run.arms["raft"].time_to_fresh.how == "incremental re-index"
     assert any("nothing to retrain" in n for n in run.notes)
 
 

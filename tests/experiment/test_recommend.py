@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ragtune.config import RecommendConfig
-from ragtune.evaluate.records import RunFile
+from ragtune.evaluate.records import EvalRun, FreshnessRun
+from ragtune.evaluate.results import Comparison
 from ragtune.experiment.costs import ArmProfile, arm_profiles, break_even_updates, project_cost
 from ragtune.experiment.recommend import choose, recommend, recommend_from_profiles
 
@@ -32,19 +33,12 @@ def profile(
     )
 
 
-def diff(a: str, b: str, mean: float, called: bool) -> dict[str, Any]:
+def diff(a: str, b: str, mean: float, called: bool) -> Comparison:
     half = 0.05
     low, high = (mean - half, mean + half) if called else (mean - 0.2, mean + 0.2)
-    return {
-        "a": a,
-        "b": b,
-        "metric": "contains",
-        "split": "all",
-        "mean": mean,
-        "low": low,
-        "high": high,
-        "called": called,
-    }
+    return Comparison(
+        a=a, b=b, metric="contains", split="all", mean=mean, low=low, high=high, called=called
+    )
 
 
 # rag: accurate, fresh by re-indexing (cheap updates), long prompts (dearer queries).
@@ -164,32 +158,36 @@ def _summary(acc: float, p95: float, amortized: float) -> dict[str, Any]:
 
 
 def test_from_run_files() -> None:
-    eval_run = RunFile(
-        run_id="r1",
-        arms={
-            "base": _summary(0.02, 400, 200),
-            "rag": _summary(0.6, 1500, 900),
-            "ft": {"status": "skipped", "reason": "no adapter"},
-        },
-        comparisons=[diff("rag", "base", 0.58, True)],
-        costs={
-            "index": {"seconds": 40.0},
-            "synth": {"seconds": 10.0},
-            "train": {"qa": {"train_seconds": 300.0}},
-        },
+    eval_run = EvalRun.model_validate(
+        dict(
+            run_id="r1",
+            arms={
+                "base": _summary(0.02, 400, 200),
+                "rag": _summary(0.6, 1500, 900),
+                "ft": {"status": "skipped", "reason": "no adapter"},
+            },
+            comparisons=[diff("rag", "base", 0.58, True)],
+            costs={
+                "index": {"seconds": 40.0},
+                "synth": {"seconds": 10.0},
+                "train": {"qa": {"train_seconds": 300.0}},
+            },
+        )
     )
-    fresh = RunFile(
-        run_id="f1",
-        kind="freshness",
-        freshness={"ingest": {"seconds": 4.0}},
-        arms={
-            "rag": {
-                "status": "ok",
-                "after_update": "fresh",
-                "final_phase": "updated",
-                "phases": {"updated": {"changed_new": {"mean": 0.9}}},
-            }
-        },
+    changed_new = {"mean": 0.9, "low": 0.8, "high": 1.0, "n": 10}
+    fresh = FreshnessRun.model_validate(
+        dict(
+            run_id="f1",
+            freshness={"ingest": {"seconds": 4.0}},
+            arms={
+                "rag": {
+                    "status": "ok",
+                    "after_update": "fresh",
+                    "final_phase": "updated",
+                    "phases": {"updated": {"changed_new": changed_new}},
+                }
+            },
+        )
     )
     profiles = arm_profiles(eval_run, fresh)
     assert set(profiles) == {"base", "rag"}

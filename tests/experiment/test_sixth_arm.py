@@ -45,21 +45,21 @@ def test_a_sixth_arm_reaches_every_consumer(
     run, _ = evaluate(project)
     assert run.ok_arms[-1] == "raft-closed"
     summary = run.arms["raft-closed"]
-    assert summary["spec"] == {"retrieves": False, "adapter": "raft", "order": 60}
-    assert summary["accuracy"]["contains"]["n"] == run.arms["raft"]["accuracy"]["contains"]["n"]
+    assert summary.spec == {"retrieves": False, "adapter": "raft", "order": 60}
+    assert summary.accuracy["contains"].n == run.arms["raft"].accuracy["contains"].n
     closed = [r for r in run.records if r["arm"] == "raft-closed"]
     assert closed and all(not r["cited"] for r in closed)  # closed book: no passages to cite
 
     fresh, _ = run_freshness(project, v2, retrain_arms=False)
-    assert fresh.arms["raft-closed"]["status"] == "ok"
+    assert fresh.arms["raft-closed"].status == "ok"
     # Closed book and fine-tuned: stale until its adapter is retrained, like ft.
-    assert fresh.arms["raft-closed"]["after_update"] == fresh.arms["ft"]["after_update"] == "stale"
-    assert "estimate_seconds" in fresh.arms["raft-closed"]["time_to_fresh"]
+    assert fresh.arms["raft-closed"].after_update == fresh.arms["ft"].after_update == "stale"
+    assert fresh.arms["raft-closed"].time_to_fresh.estimate_seconds is not None
 
     profiles = arm_profiles(run, fresh)
     sixth, raft, ft = profiles["raft-closed"], profiles["raft"], profiles["ft"]
     # Same adapter as raft, but no index to build: its one-off cost is raft's minus the index.
-    index_s = float(run.costs.get("index", {}).get("seconds") or 0.0)
+    index_s = run.costs.index.seconds or 0.0
     assert sixth.one_off_s == pytest.approx(raft.one_off_s - index_s)
     assert sixth.sources["one_off"] == "synthesis + training 'raft'"
     assert sixth.per_update_s > 0 and ft.per_update_s > 0

@@ -49,8 +49,8 @@ def test_html_and_markdown_from_run_files(runs_dir: Path) -> None:
     assert "<script" not in html and "<link" not in html and "src=" not in html
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html)
     run = load_run(runs_dir / "20990101-000000-eval-aaaa.json")
-    rag = run.arms["rag"]["accuracy"]["contains"]
-    assert f"{rag['mean']:.0%} <span class='ci'>[{rag['low']:.0%}, {rag['high']:.0%}]" in html
+    rag = run.arms["rag"].accuracy["contains"]
+    assert f"{rag.mean:.0%} <span class='ci'>[{rag.low:.0%}, {rag.high:.0%}]" in html
     assert (
         paths.recommendation is not None
         and f"Use <span class='arm'>{paths.recommendation.arm}</span>" in html

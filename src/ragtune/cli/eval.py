@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
+
+from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.report.rows import ANSWER_METRICS, accuracy_table, freshness_rows
+from ragtune.report.text import interval_text, new_old_text, pct
+
+if TYPE_CHECKING:
+    from ragtune.evaluate.records import EvalRun, FreshnessRun
 
 from ragtune.cli.common import (
     JsonOption,
@@ -31,13 +38,7 @@ def _arms(values: list[str] | None) -> list[str] | None:
     return arms or None
 
 
-def _ci(interval: dict[str, Any] | None) -> str:
-    if not interval:
-        return "–"
-    return f"{interval['mean']:.0%} [{interval['low']:.0%}, {interval['high']:.0%}]"
-
-
-def print_eval(run: Any, path: Path | None) -> None:
+def print_eval(run: EvalRun, path: Path | None) -> None:
     table = Table(title=f"{run.data['questions']['n_questions']} questions · run {run.run_id}")
     for column in (
         "arm",
@@ -49,29 +50,22 @@ def print_eval(run: Any, path: Path | None) -> None:
         "latency p50/p95 ms",
     ):
         table.add_column(column, justify="left" if column == "arm" else "right")
-    for arm, summary in run.arms.items():
-        if summary.get("status") != "ok":
-            table.add_row(arm, f"[dim]skipped: {summary['reason'][:60]}[/]", "", "", "", "", "")
-            continue
-        accuracy, retrieval = summary["accuracy"], summary.get("retrieval") or {}
-        recall = next((v for k, v in retrieval.items() if k.startswith("recall@")), None)
-        speed = summary["speed"]
-        latency = (speed.get("single_latency_ms") or speed["latency_ms"])["total"]
+    for row in accuracy_table(run, run.ok_arms, PRIMARY_METRIC).rows:
+        latency = row.latency_ms.total if row.latency_ms else None
         table.add_row(
-            arm,
-            _ci(accuracy.get("contains")),
-            _ci(accuracy.get("exact_match")),
-            _ci(accuracy.get("f1")),
-            _ci(recall),
-            _ci(summary.get("groundedness")),
-            f"{latency['p50']:,.0f} / {latency['p95']:,.0f}",
+            row.arm,
+            *(interval_text(row.metrics[m]) for m in ANSWER_METRICS),
+            interval_text(row.recall),
+            interval_text(row.grounded),
+            f"{latency.p50:,.0f} / {latency.p95:,.0f}" if latency else "–",
         )
+    for arm, summary in run.arms.items():
+        if not summary.ok:
+            table.add_row(arm, f"[dim]skipped: {summary.reason[:60]}[/]", "", "", "", "", "")
     console.print(table)
     for c in run.comparisons:
-        if c["called"] and c["split"] == "all":
-            console.print(
-                f"  {c['a']} vs {c['b']}: {c['mean']:+.0%} [{c['low']:+.0%}, {c['high']:+.0%}] (called)"
-            )
+        if c.called and c.split == "all":
+            console.print(f"  {c.a} vs {c.b}: {c.mean:+.0%} [{c.low:+.0%}, {c.high:+.0%}] (called)")
     for note in run.notes:
         console.print(f"[yellow]note:[/] {note}")
     if path is not None:
@@ -113,8 +107,8 @@ def eval_command(
             {
                 "run_file": path,
                 "run_id": run.run_id,
-                "arms": run.arms,
-                "comparisons": run.comparisons,
+                "arms": {a: summary.to_dict() for a, summary in run.arms.items()},
+                "comparisons": [c.to_dict() for c in run.comparisons],
             }
         )
     else:
@@ -168,16 +162,19 @@ def freshness_command(
         )
     if json_output:
         print_json(
-            {"run_file": path, "run_id": run.run_id, "arms": run.arms, "freshness": run.freshness}
+            {
+                "run_file": path,
+                "run_id": run.run_id,
+                "arms": {a: summary.to_dict() for a, summary in run.arms.items()},
+                "freshness": run.freshness.to_dict(),
+            }
         )
         return
     print_freshness(run, path)
 
 
-def print_freshness(run: Any, path: Path | None) -> None:
-    from ragtune.report.text import time_to_fresh_text
-
-    phases = run.freshness.get("phases", [])
+def print_freshness(run: FreshnessRun, path: Path | None) -> None:
+    phases = run.freshness.phases
     table = Table(
         title=f"Freshness: {run.data['n_changed']} changed, {run.data['n_unchanged']} unchanged facts"
     )
@@ -186,25 +183,17 @@ def print_freshness(run: Any, path: Path | None) -> None:
         table.add_column(f"{phase}: new / old", justify="right")
     for column in ("unchanged", "state", "time to fresh"):
         table.add_column(column, justify="right")
-    for arm, s in run.arms.items():
-        if s.get("status") != "ok":
-            table.add_row(arm, *([""] * len(phases)), "", "[dim]skipped[/]", "")
-            continue
-        cells = [
-            f"{s['phases'][p]['changed_new']['mean']:.0%} / {s['phases'][p]['changed_old']['mean']:.0%}"
-            if p in s["phases"]
-            else "–"
-            for p in phases
-        ]
-        ttf = s["time_to_fresh"]
-        final = s["phases"][s["final_phase"]]
+    for row in freshness_rows(run):
         table.add_row(
-            arm,
-            *cells,
-            f"{final['unchanged']['mean']:.0%}",
-            f"{s['after_update']} → {s['final']}",
-            f"{time_to_fresh_text(arm, ttf)} ({ttf['how']})",
+            row.arm,
+            *(new_old_text(row.phases[p]) for p in phases),
+            pct(row.unchanged.mean),
+            f"{row.after_update} → {row.final}",
+            f"{row.time_to_fresh} ({row.how})",
         )
+    for arm, summary in run.arms.items():
+        if not summary.ok:
+            table.add_row(arm, *([""] * len(phases)), "", "[dim]skipped[/]", "")
     console.print(table)
     for note in run.notes:
         console.print(f"[yellow]note:[/] {note}")

@@ -58,7 +58,7 @@ def recommend_command(
 ) -> None:
     """Recommend an arm from the run files and your constraints, with the numbers and what would change it."""
     from ragtune.errors import DataError
-    from ragtune.evaluate.records import latest_run
+    from ragtune.evaluate.records import latest_eval_run, latest_freshness_run
     from ragtune.experiment.recommend import recommend
 
     proj = open_project(project, overrides)
@@ -71,10 +71,10 @@ def recommend_command(
         accuracy_floor=accuracy_floor,
         horizon_months=horizon_months,
     )
-    eval_run = latest_run(proj.runs_dir, "eval")
+    eval_run = latest_eval_run(proj.runs_dir)
     if eval_run is None:
         raise DataError(f"no evaluation runs in {proj.runs_dir}; run: ragtune eval")
-    rec = recommend(eval_run, latest_run(proj.runs_dir, "freshness"), constraints)
+    rec = recommend(eval_run, latest_freshness_run(proj.runs_dir), constraints)
     if json_output:
         print_json(rec.to_dict())
         return

@@ -187,7 +187,8 @@ def run_demo(
     from ragtune.experiment.refresh import reload_generator, train_adapter, training_available
     from ragtune.project import Project
     from ragtune.report import write_report
-    from ragtune.report.text import time_to_fresh_text
+    from ragtune.report.rows import freshness_rows
+    from ragtune.report.text import interval_text, pct
 
     plan = plan or DemoPlan.full()
     say = say or (lambda message: None)
@@ -286,12 +287,11 @@ def run_demo(
     )
     result.eval_run = eval_path
     for arm, summary in run.arms.items():
-        if summary.get("status") == "ok":
-            acc = summary["accuracy"]["contains"]
-            say(f"    {arm:>7}: {acc['mean']:.0%} [{acc['low']:.0%}, {acc['high']:.0%}]")
+        if summary.ok:
+            say(f"    {arm:>7}: {interval_text(summary.accuracy.get('contains'))}")
         else:
-            result.skipped[arm] = summary.get("reason", "")
-            say(f"    {arm:>7}: skipped ({summary.get('reason', '')})")
+            result.skipped[arm] = summary.reason
+            say(f"    {arm:>7}: skipped ({summary.reason})")
 
     fresh, fresh_path = stages.run(
         "freshness",
@@ -313,14 +313,12 @@ def run_demo(
         ),
     )
     result.freshness_run = fresh_path
-    for arm, summary in fresh.arms.items():
-        if summary.get("status") == "ok":
-            final = summary["phases"][summary["final_phase"]]
-            ttf = time_to_fresh_text(arm, summary["time_to_fresh"])
-            say(
-                f"    {arm:>7}: after the update {summary['after_update']}, finally {summary['final']} "
-                f"(new answers {final['changed_new']['mean']:.0%}; time to fresh {ttf})"
-            )
+    for row in freshness_rows(fresh):
+        say(
+            f"    {row.arm:>7}: after the update {row.after_update}, finally {row.final} "
+            f"(new answers {pct(fresh.arms[row.arm].last.changed_new.mean)}; "
+            f"time to fresh {row.time_to_fresh})"
+        )
 
     paths = stages.run(
         "report",

@@ -3,7 +3,7 @@
 summary = summarize_arm(records, samples=1000)
 summary["accuracy"]["contains"]          # {"mean": .62, "low": .51, "high": .73, "n": 60}
 summary["speed"]["latency_ms"]["total"]  # {"p50": ..., "p95": ..., "mean": ...}
-diffs = compare_arms({"rag": rag_records, "base": base_records})
+diffs = compare_arms({"rag": rag_records, "base": base_records})   # [Comparison(a="rag", ...)]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from ragtune.evaluate.bootstrap import bootstrap_mean, paired_difference
 from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.evaluate.results import Comparison
 
 Record = dict[str, Any]
 
@@ -112,12 +113,12 @@ def compare_arms(
     samples: int = 1000,
     seed: int = 0,
     field: str = "scores",
-) -> list[dict[str, Any]]:
+) -> list[Comparison]:
     """Paired differences for every pair of arms on ``metric``, overall and per split.
 
     Records are matched by question id; a pair is compared on the questions both answered.
-    Each entry has ``a``, ``b``, ``metric``, ``split``, ``mean``, ``low``, ``high`` and
-    ``called`` (the interval excludes 0).
+    Each :class:`Comparison` has ``a``, ``b``, ``metric``, ``split``, ``mean``, ``low``,
+    ``high`` and ``called`` (the interval excludes 0).
     """
     out = []
     keyed = {
@@ -142,28 +143,25 @@ def compare_arms(
                 names=(a, b),
                 metric=metric,
             )
-            out.append({**diff.to_dict(), "split": split, "called": diff.called})
+            out.append(Comparison(**diff.to_dict(), split=split, called=diff.called))
     return out
 
 
 def find_comparison(
-    comparisons: Sequence[Record], a: str, b: str, split: str = "all", metric: str = PRIMARY_METRIC
-) -> Record | None:
+    comparisons: Sequence[Comparison],
+    a: str,
+    b: str,
+    split: str = "all",
+    metric: str = PRIMARY_METRIC,
+) -> Comparison | None:
     """The comparison ``a - b`` (flipping a stored ``b - a``), or ``None``."""
     for entry in comparisons:
-        if entry.get("split", "all") != split or entry.get("metric") != metric:
+        if entry.split != split or entry.metric != metric:
             continue
-        if entry["a"] == a and entry["b"] == b:
-            return dict(entry)
-        if entry["a"] == b and entry["b"] == a:
-            return {
-                **entry,
-                "a": a,
-                "b": b,
-                "mean": -entry["mean"],
-                "low": -entry["high"],
-                "high": -entry["low"],
-            }
+        if (entry.a, entry.b) == (a, b):
+            return entry
+        if (entry.a, entry.b) == (b, a):
+            return entry.flipped()
     return None
 
 

@@ -3,8 +3,8 @@
 Everything downstream (``ragtune recommend``, ``ragtune report``, the server) reads these
 files only, never state held in memory::
 
-    run = load_run(project.runs_dir / "20261124-081500-eval.json")
-    run.arms["rag"]["accuracy"]["contains"]["mean"]
+    run = load_run(project.runs_dir / "20261124-081500-eval.json")   # EvalRun
+    run.arms["rag"].accuracy["contains"].mean
     [r for r in run.records if r["arm"] == "rag"][0]["prediction"]
 
 Layout (``schema`` ``ragtune.run/1``)::
@@ -24,9 +24,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
 
 from ragtune.errors import DataError
+from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.evaluate.results import (
+    ArmSummary,
+    Comparison,
+    FreshnessArm,
+    FreshnessDetails,
+    OneOffCosts,
+    Result,
+)
 from ragtune.machine import machine_info, package_versions
 from ragtune.types import _Serializable
 
@@ -64,32 +75,81 @@ class QuestionRecord(_Serializable):
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class RunFile(_Serializable):
-    """A whole run as written to ``.ragtune/runs/<run_id>.json``."""
+class RunFile(Result):
+    """What every run file holds, whatever its kind; see :class:`EvalRun` and
+    :class:`FreshnessRun` for the per-arm results."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     run_id: str
     kind: str = "eval"
     created: str = ""
-    schema: str = SCHEMA
-    environment: dict[str, Any] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, Any] = field(default_factory=dict)
-    costs: dict[str, Any] = field(default_factory=dict)
-    arms: dict[str, Any] = field(default_factory=dict)
-    comparisons: list[dict[str, Any]] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    freshness: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    environment: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    costs: OneOffCosts = Field(default_factory=OneOffCosts)
+    records: list[dict[str, Any]] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
     def arm_records(self, arm: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("arm") == arm]
 
+
+class EvalRun(RunFile):
+    """An evaluation: every arm on the same questions (``ragtune eval``)."""
+
+    kind: Literal["eval"] = "eval"
+    arms: dict[str, ArmSummary] = Field(default_factory=dict)
+    comparisons: list[Comparison] = Field(default_factory=list)
+
     @property
     def ok_arms(self) -> list[str]:
         """Arms that ran (not skipped), in run order."""
-        return [arm for arm, summary in self.arms.items() if summary.get("status") == "ok"]
+        return [arm for arm, summary in self.arms.items() if summary.ok]
+
+    def comparison(
+        self, a: str, b: str, split: str = "all", metric: str = PRIMARY_METRIC
+    ) -> Comparison | None:
+        """The comparison ``a - b`` (flipping a stored ``b - a``), or ``None``."""
+        from ragtune.evaluate.aggregate import find_comparison
+
+        return find_comparison(self.comparisons, a, b, split, metric)
+
+
+class FreshnessRun(RunFile):
+    """The freshness test: every arm before and after a document update (``ragtune freshness``)."""
+
+    kind: Literal["freshness"] = "freshness"
+    arms: dict[str, FreshnessArm] = Field(default_factory=dict)
+    freshness: FreshnessDetails = Field(default_factory=FreshnessDetails)
+
+    @property
+    def ok_arms(self) -> list[str]:
+        return [arm for arm, summary in self.arms.items() if summary.ok]
+
+
+def parse_run(data: Any, where: str = "run file") -> EvalRun | FreshnessRun:
+    """A run from its JSON; a value of the wrong shape raises :class:`DataError` naming
+    the field (``arms.rag.accuracy.contains.mean: Input should be a valid number``)."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise DataError(f"{where}: not a ragtune run file (schema {SCHEMA!r} expected)")
+    kind = data.get("kind", "eval")
+    model: type[EvalRun] | type[FreshnessRun]
+    if kind == "eval":
+        model = EvalRun
+    elif kind == "freshness":
+        model = FreshnessRun
+    else:
+        raise DataError(f"{where}: field kind: unknown run kind {kind!r} (eval or freshness)")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise DataError(f"{where}: field {problems}") from None
 
 
 def new_run_id(kind: str, now: float | None = None) -> str:
@@ -116,16 +176,29 @@ def write_run(runs_dir: Path, run: RunFile) -> Path:
     return path
 
 
-def load_run(path: Path | str) -> RunFile:
-    """Read one run file; a file that is not a ragtune run raises :class:`DataError`."""
+def load_run(path: Path | str) -> EvalRun | FreshnessRun:
+    """Read one run file; a file that is not a ragtune run, or holds a field of the wrong
+    shape, raises :class:`DataError` naming the file and the field."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise DataError(f"{path}: not a readable run file ({exc})") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise DataError(f"{path}: not a ragtune run file (schema {SCHEMA!r} expected)")
-    return RunFile.from_dict(data)
+    return parse_run(data, str(path))
+
+
+def load_eval_run(path: Path | str) -> EvalRun:
+    run = load_run(path)
+    if not isinstance(run, EvalRun):
+        raise DataError(f"{path}: a {run.kind} run, not an evaluation run")
+    return run
+
+
+def load_freshness_run(path: Path | str) -> FreshnessRun:
+    run = load_run(path)
+    if not isinstance(run, FreshnessRun):
+        raise DataError(f"{path}: a {run.kind} run, not a freshness run")
+    return run
 
 
 def list_runs(runs_dir: Path, kind: str | None = None) -> list[Path]:
@@ -148,7 +221,19 @@ def list_runs(runs_dir: Path, kind: str | None = None) -> list[Path]:
     return out
 
 
-def latest_run(runs_dir: Path, kind: str) -> RunFile | None:
+def latest_eval_run(runs_dir: Path) -> EvalRun | None:
+    """The newest evaluation run in ``runs_dir``, or ``None``."""
+    paths = list_runs(runs_dir, "eval")
+    return load_eval_run(paths[-1]) if paths else None
+
+
+def latest_freshness_run(runs_dir: Path) -> FreshnessRun | None:
+    """The newest freshness run in ``runs_dir``, or ``None``."""
+    paths = list_runs(runs_dir, "freshness")
+    return load_freshness_run(paths[-1]) if paths else None
+
+
+def latest_run(runs_dir: Path, kind: str) -> EvalRun | FreshnessRun | None:
     """The newest run of ``kind`` in ``runs_dir``, or ``None``."""
     paths = list_runs(runs_dir, kind)
     return load_run(paths[-1]) if paths else None

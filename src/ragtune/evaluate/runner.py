@@ -5,8 +5,8 @@
 
     project = Project.open("acme-kb")
     run, path = evaluate(project, arms=["base", "rag"], max_questions=60)
-    run.arms["rag"]["accuracy"]["contains"]     # {"mean": .., "low": .., "high": .., "n": 60}
-    run.comparisons                              # paired differences, "called" when CI excludes 0
+    run.arms["rag"].accuracy["contains"]        # Interval(mean=.., low=.., high=.., n=60)
+    run.comparisons                              # paired differences, .called when CI excludes 0
 
 An arm that cannot be built (no adapter yet) is recorded as skipped with the reason;
 the others still run.
@@ -25,14 +25,15 @@ from ragtune.evaluate.aggregate import compare_arms, summarize_accuracy, summari
 from ragtune.evaluate.costs import one_off_costs
 from ragtune.evaluate.questions import check_unique_ids, load_questions, select_questions, split_of
 from ragtune.evaluate.records import (
+    EvalRun,
     QuestionRecord,
-    RunFile,
     environment,
     new_run_id,
     utc_now,
     write_run,
 )
 from ragtune.evaluate.resources import PeakMemory, Stopwatch
+from ragtune.evaluate.results import ArmSummary, Comparison, OneOffCosts
 from ragtune.evaluate.scoring import add_semantic_similarity, score
 from ragtune.progress import Progress
 from ragtune.types import QAExample
@@ -109,10 +110,10 @@ def run_arm(
     return result
 
 
-def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> dict[str, Any]:
+def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSummary:
     """The ``arms[arm]`` entry of a run file."""
     if result.status != "ok":
-        return {"status": result.status, "reason": result.reason}
+        return ArmSummary(status=result.status, reason=result.reason)
     rows = [r.to_dict() for r in result.records]
     probe = [{"latency": p} for p in result.probe_seconds]
     speed = summarize_speed(rows, probe, result.peak_rss_bytes, result.seconds)
@@ -120,12 +121,14 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> dict[str
     speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
     from ragtune.registry import arms
 
-    return {
-        "status": "ok",
-        "spec": arms.get(result.arm).to_dict(),
-        **summarize_accuracy(rows, samples, seed),
-        "speed": speed,
-    }
+    return ArmSummary.model_validate(
+        {
+            "status": "ok",
+            "spec": arms.get(result.arm).to_dict(),
+            **summarize_accuracy(rows, samples, seed),
+            "speed": speed,
+        }
+    )
 
 
 def judge_config(project: Project) -> dict[str, Any] | None:
@@ -149,7 +152,7 @@ def evaluate(
     write: bool = True,
     notes: Sequence[str] = (),
     extra: dict[str, Any] | None = None,
-) -> tuple[RunFile, Path | None]:
+) -> tuple[EvalRun, Path | None]:
     """Run ``arms`` (default ``eval.arms``) on the same questions; return the run and its file.
 
     Questions: ``questions`` if given, else ``qa_path`` (a user's JSONL/CSV), else the
@@ -185,9 +188,8 @@ def evaluate(
         judge.update(judge_records(records, project.config.eval, progress))
 
     samples = settings.bootstrap_samples
-    run = RunFile(
+    run = EvalRun(
         run_id=new_run_id("eval"),
-        kind="eval",
         created=utc_now(),
         environment=environment(),
         config=project.config.model_dump(),
@@ -199,7 +201,7 @@ def evaluate(
             "generator": getattr(project.loaded_generator, "name", project.config.llm.model),
             "manifests": _manifests(project),
         },
-        costs=one_off_costs(project),
+        costs=OneOffCosts.model_validate(one_off_costs(project)),
         notes=list(notes),
     )
     by_arm = {}
@@ -210,7 +212,7 @@ def evaluate(
         else:
             progress.log(f"skipped {result.arm}: {result.reason}")
     run.records = [row for rows in by_arm.values() for row in rows]
-    run.comparisons = compare_arms(by_arm, samples=samples)
+    run.comparisons = [Comparison.model_validate(c) for c in compare_arms(by_arm, samples=samples)]
     run.data.update(extra or {})
     run.seconds = round(time.perf_counter() - started, 3)
     path = write_run(project.runs_dir, run) if write else None

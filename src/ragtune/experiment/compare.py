@@ -2,11 +2,11 @@
 
 A bootstrap interval covers question sampling, not training noise; ``seeds > 1``
 retrains the adapters with other seeds, re-evaluates the fine-tuned arms on the same
-questions, and records the spread (``run.arms["ft"]["seeds"]``). The project's own
+questions, and records the spread (``run.arms["ft"].seeds``). The project's own
 adapters are restored afterwards::
 
     run, path = compare(project, arms=["base", "rag", "ft"], seeds=3)
-    run.arms["ft"]["seeds"]   # {"seeds": [0, 1, 2], "values": [...], "mean": .., "std": ..}
+    run.arms["ft"].seeds   # SeedSpread(seeds=[0, 1, 2], values=[...], mean=.., std=..)
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from ragtune.evaluate.aggregate import seed_spread
 from ragtune.evaluate.metrics import PRIMARY_METRIC
-from ragtune.evaluate.records import RunFile, write_run
+from ragtune.evaluate.records import EvalRun, write_run
+from ragtune.evaluate.results import Interval, SeedSpread
 from ragtune.evaluate.runner import evaluate
 from ragtune.experiment.refresh import (
     modes_for,
@@ -41,7 +42,7 @@ def compare(
     max_questions: int | None = None,
     seeds: int | None = None,
     progress: Progress | None = None,
-) -> tuple[RunFile, Path | None]:
+) -> tuple[EvalRun, Path | None]:
     """``evaluate`` every arm; with ``seeds > 1`` also the spread of fine-tuned arms over training seeds."""
     progress = progress or Progress()
     seeds = seeds or project.config.eval.seeds
@@ -60,9 +61,7 @@ def compare(
         run.notes.append(f"--seeds {seeds} not applied: {reason}")
         return run, write_run(project.runs_dir, run)
     base_seed = project.config.tune.seed
-    values: dict[str, dict[int, float]] = {
-        a: {base_seed: run.arms[a]["accuracy"][PRIMARY_METRIC]["mean"]} for a in tuned
-    }
+    values: dict[str, dict[int, float]] = {a: {base_seed: _accuracy(run, a)} for a in tuned}
     modes = modes_for(tuned)
     with tempfile.TemporaryDirectory(prefix="ragtune-adapters-") as backup:
         for mode in modes:
@@ -83,15 +82,20 @@ def compare(
                     write=False,
                 )
                 for arm in tuned:
-                    values[arm][seed] = repeat.arms[arm]["accuracy"][PRIMARY_METRIC]["mean"]
+                    values[arm][seed] = _accuracy(repeat, arm)
         finally:
             for mode in modes:
                 shutil.rmtree(project.adapters_dir / mode, ignore_errors=True)
                 shutil.copytree(Path(backup) / mode, project.adapters_dir / mode)
             reload_generator(project)
     for arm in tuned:
-        run.arms[arm]["seeds"] = seed_spread(values[arm])
+        run.arms[arm].seeds = SeedSpread.model_validate(seed_spread(values[arm]))
     run.notes.append(
         f"fine-tuned arms repeated over {seeds} training seeds; see arms.<arm>.seeds for the spread"
     )
     return run, write_run(project.runs_dir, run)
+
+
+def _accuracy(run: EvalRun, arm: str) -> float:
+    interval = run.arms[arm].accuracy.get(PRIMARY_METRIC) or Interval(mean=0.0, low=0.0, high=0.0)
+    return interval.mean

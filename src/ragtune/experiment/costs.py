@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from ragtune.arms import ArmSpec
 from ragtune.evaluate.metrics import PRIMARY_METRIC
+from ragtune.evaluate.results import Interval, OneOffCosts
 from ragtune.registry import arms as registered_arms
 
 if TYPE_CHECKING:
     from ragtune.config import RecommendConfig
-    from ragtune.evaluate.records import RunFile
+    from ragtune.evaluate.records import EvalRun, FreshnessRun
 
 DAYS_PER_MONTH = 30.44
 
@@ -73,93 +74,77 @@ class CostProjection:
         }
 
 
-def _num(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) else default
-
-
-def _training_seconds(mode: str, costs: dict[str, Any]) -> float:
-    """Synthesis + training seconds of the ``mode`` adapter, as measured when it was made."""
-    synth = costs.get("synth") or {}
-    train = (costs.get("train") or {}).get(mode) or {}
-    return _num(synth.get("seconds")) + _num(train.get("train_seconds"))
-
-
-def _one_off_parts(spec: ArmSpec, costs: dict[str, Any]) -> tuple[float, list[str]]:
+def _one_off_parts(spec: ArmSpec, costs: OneOffCosts) -> tuple[float, list[str]]:
     seconds, parts = 0.0, []
     if spec.retrieves:
-        seconds += _num(costs.get("index", {}).get("seconds"))
+        seconds += costs.index.seconds or 0.0
         parts.append("index build")
     if spec.adapter:
-        seconds += _training_seconds(spec.adapter, costs)
+        seconds += costs.training_seconds(spec.adapter)
         parts.append(f"synthesis + training {spec.adapter!r}")
     return seconds, parts
 
 
 def _update_seconds(
-    spec: ArmSpec, costs: dict[str, Any], freshness: RunFile | None
+    spec: ArmSpec, costs: OneOffCosts, freshness: FreshnessRun | None
 ) -> tuple[float, str]:
     """Seconds one document update costs an arm: re-index and/or re-synthesize + retrain."""
     if not spec.learns_documents:
         return 0.0, "nothing to update"
     seconds, how = 0.0, []
-    refresh = (freshness.freshness.get("retrain") if freshness else None) or None
     if spec.retrieves:
         if freshness is not None:
-            seconds += _num(freshness.freshness.get("ingest", {}).get("seconds"))
+            seconds += freshness.freshness.ingest.seconds
             how.append("measured incremental re-index")
         else:
-            seconds += _num(costs.get("index", {}).get("seconds"))
+            seconds += costs.index.seconds or 0.0
             how.append("full index build (no freshness run; an upper bound)")
     if spec.adapter:
-        mode = spec.adapter
-        if refresh and mode in refresh.get("train", {}):
-            seconds += _num(refresh["synth"].get("seconds")) + _num(
-                refresh["train"][mode].get("seconds")
-            )
+        refresh = freshness.freshness.retrain if freshness is not None else None
+        retrained = refresh.seconds_for(spec.adapter) if refresh is not None else None
+        if retrained is not None:
+            seconds += retrained
             how.append("measured re-synthesis + retraining")
         else:
-            seconds += _training_seconds(mode, costs)
+            seconds += costs.training_seconds(spec.adapter)
             how.append("synthesis + training as first measured")
     return seconds, " + ".join(how)
 
 
 def arm_profiles(
-    run: RunFile, freshness: RunFile | None = None, metric: str = PRIMARY_METRIC
+    run: EvalRun, freshness: FreshnessRun | None = None, metric: str = PRIMARY_METRIC
 ) -> dict[str, ArmProfile]:
     """A profile for every arm that ran in ``run`` (an eval run), using ``freshness`` for
     update costs and staleness when given."""
     out = {}
     for arm in run.ok_arms:
         summary = run.arms[arm]
-        accuracy = summary["accuracy"].get(metric) or {"mean": 0.0, "low": 0.0, "high": 0.0, "n": 0}
-        speed = summary.get("speed") or {}
-        single = speed.get("single_latency_ms") or {}
-        latency = (single or speed.get("latency_ms") or {}).get("total", {})
-        spec = registered_arms.recorded(arm, summary)
+        accuracy = summary.accuracy.get(metric) or Interval(mean=0.0, low=0.0, high=0.0)
+        speed = summary.speed
+        spec = registered_arms.recorded(arm, {"spec": summary.spec} if summary.spec else None)
         one_off, parts = _one_off_parts(spec, run.costs)
         update_s, update_how = _update_seconds(spec, run.costs, freshness)
         profile = ArmProfile(
             arm=arm,
-            accuracy=accuracy["mean"],
-            low=accuracy["low"],
-            high=accuracy["high"],
-            n=accuracy.get("n", 0),
-            latency_p95_ms=_num(latency.get("p95")),
-            per_query_s=_num((speed.get("amortized_ms") or {}).get("mean")) / 1000,
+            accuracy=accuracy.mean,
+            low=accuracy.low,
+            high=accuracy.high,
+            n=accuracy.n,
+            latency_p95_ms=speed.latency.total.p95,
+            per_query_s=speed.amortized_ms.mean / 1000,
             one_off_s=one_off,
             per_update_s=update_s,
             sources={
-                "accuracy": f"{metric} on {accuracy.get('n', 0)} questions of run {run.run_id}",
-                "latency": "one question at a time" if single else "in evaluation batches",
+                "accuracy": f"{metric} on {accuracy.n} questions of run {run.run_id}",
+                "latency": speed.latency_source,
                 "one_off": " + ".join(parts) or "none",
                 "per_update": update_how,
             },
         )
-        fresh_arm = (freshness.arms.get(arm) if freshness else None) or {}
-        if fresh_arm.get("status") == "ok":
-            profile.stale_after_update = fresh_arm.get("after_update") == "stale"
-            final = fresh_arm["phases"].get(fresh_arm.get("final_phase", "updated"), {})
-            profile.changed_new = (final.get("changed_new") or {}).get("mean")
+        fresh_arm = freshness.arms.get(arm) if freshness is not None else None
+        if fresh_arm is not None and fresh_arm.ok:
+            profile.stale_after_update = fresh_arm.after_update == "stale"
+            profile.changed_new = fresh_arm.last.changed_new.mean
         out[arm] = profile
     return out
 

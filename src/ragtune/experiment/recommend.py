@@ -30,8 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluate.aggregate import find_comparison
-from ragtune.evaluate.records import latest_run, load_run
-from ragtune.evaluate.results import Recommendation
+from ragtune.evaluate.records import (
+    latest_eval_run,
+    latest_freshness_run,
+    load_eval_run,
+    load_freshness_run,
+)
+from ragtune.evaluate.results import Comparison, Recommendation
 from ragtune.experiment.costs import (
     ArmProfile,
     CostProjection,
@@ -43,7 +48,7 @@ from ragtune.experiment.costs import (
 
 if TYPE_CHECKING:
     from ragtune.config import RecommendConfig
-    from ragtune.evaluate.records import RunFile
+    from ragtune.evaluate.records import EvalRun, FreshnessRun
 
 __all__ = ["Choice", "Recommendation", "recommend", "recommend_from_profiles", "recommend_latest"]
 
@@ -59,7 +64,7 @@ class Choice:
 
 
 def tied_with(
-    best: str, arm: str, comparisons: Sequence[dict[str, Any]], profiles: dict[str, ArmProfile]
+    best: str, arm: str, comparisons: Sequence[Comparison], profiles: dict[str, ArmProfile]
 ) -> bool:
     """True when ``arm`` cannot be told apart from ``best`` (paired 95% interval includes 0)."""
     if arm == best:
@@ -67,12 +72,12 @@ def tied_with(
     diff = find_comparison(comparisons, best, arm)
     if diff is None:
         return profiles[arm].accuracy >= profiles[best].accuracy
-    return not diff["called"]
+    return not diff.called
 
 
 def choose(
     profiles: dict[str, ArmProfile],
-    comparisons: Sequence[dict[str, Any]],
+    comparisons: Sequence[Comparison],
     constraints: RecommendConfig,
 ) -> Choice:
     """Apply rules 2-6 to ``profiles`` under ``constraints``."""
@@ -111,7 +116,7 @@ def _money(value: float) -> str:
 def _explain(
     choice: Choice,
     profiles: dict[str, ArmProfile],
-    comparisons: Sequence[dict[str, Any]],
+    comparisons: Sequence[Comparison],
     c: RecommendConfig,
 ) -> list[str]:
     if choice.arm is None:
@@ -142,9 +147,9 @@ def _explain(
         if other in choice.tier or other in choice.excluded:
             continue
         diff = find_comparison(comparisons, arm, other)
-        if diff is not None and diff["called"]:
+        if diff is not None and diff.called:
             worse.append(
-                f"{other} ({diff['mean']:+.0%} for {arm}, CI {diff['low']:+.0%} to {diff['high']:+.0%})"
+                f"{other} ({diff.mean:+.0%} for {arm}, CI {diff.low:+.0%} to {diff.high:+.0%})"
             )
         else:
             lower.append(f"{other} ({profiles[other].accuracy - p.accuracy:+.0%})")
@@ -193,7 +198,7 @@ def _scenario_values(
 
 def what_would_change(
     profiles: dict[str, ArmProfile],
-    comparisons: Sequence[dict[str, Any]],
+    comparisons: Sequence[Comparison],
     c: RecommendConfig,
     choice: Choice,
 ) -> tuple[list[str], list[dict[str, Any]]]:
@@ -217,7 +222,7 @@ def what_would_change(
             if other == choice.arm or other in choice.excluded:
                 continue
             diff = find_comparison(comparisons, choice.arm, other)
-            if diff is not None and diff["called"]:
+            if diff is not None and diff.called:
                 continue  # a significantly different arm is no alternative at any price
             updates = break_even_updates(p, chosen, c)
             if updates is not None and (p.per_update_s < chosen.per_update_s) == (
@@ -244,7 +249,7 @@ def what_would_change(
 
 def recommend_from_profiles(
     profiles: dict[str, ArmProfile],
-    comparisons: Sequence[dict[str, Any]],
+    comparisons: Sequence[Comparison],
     constraints: RecommendConfig,
     runs: dict[str, str | None] | None = None,
 ) -> Recommendation:
@@ -266,7 +271,7 @@ def recommend_from_profiles(
 
 
 def recommend(
-    eval_run: RunFile, freshness_run: RunFile | None, constraints: RecommendConfig
+    eval_run: EvalRun, freshness_run: FreshnessRun | None, constraints: RecommendConfig
 ) -> Recommendation:
     """Recommend an arm from the run files under the user's constraints."""
     profiles = arm_profiles(eval_run, freshness_run)
@@ -282,10 +287,10 @@ def recommend_latest(
 ) -> Recommendation | None:
     """The recommendation from the newest eval and freshness runs in ``runs_dir`` (or the
     given files); ``None`` when no evaluated arm ran. Pass it to ``write_report``."""
-    eval_run = load_run(eval_path) if eval_path else latest_run(runs_dir, "eval")
+    eval_run = load_eval_run(eval_path) if eval_path else latest_eval_run(runs_dir)
     if eval_run is None or not eval_run.ok_arms:
         return None
     freshness_run = (
-        load_run(freshness_path) if freshness_path else latest_run(runs_dir, "freshness")
+        load_freshness_run(freshness_path) if freshness_path else latest_freshness_run(runs_dir)
     )
     return recommend(eval_run, freshness_run, constraints)

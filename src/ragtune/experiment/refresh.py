@@ -94,7 +94,7 @@ def synthesize_training_data(
         "seconds": watch.seconds,
         "cpu_seconds": watch.cpu_seconds,
         "peak_rss_bytes": peak.bytes,
-        "counts": manifest.counts,
+        "counts": manifest.counts.to_dict(),
         "source": source,
     }
 

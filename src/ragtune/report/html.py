@@ -35,7 +35,7 @@ def header(data: ReportData) -> str:
     questions = run.data.get("questions", {})
     model = run.data.get("generator") or run.config.get("llm", {}).get("model", "?")
     chips = "".join(
-        f"<span class='chip'>{sections.arm_label(a)} <b>{sections.pct((data.accuracy(a) or {}).get('mean'))}</b></span>"
+        f"<span class='chip'>{sections.arm_label(a)} <b>{sections.pct(acc.mean if (acc := data.accuracy(a)) else None)}</b></span>"
         for a in data.arms
     )
     return (
@@ -54,8 +54,7 @@ def header(data: ReportData) -> str:
 def notes(data: ReportData) -> str:
     items = [f"<b>{escape(a)}</b> was not evaluated: {escape(r)}" for a, r in data.skipped.items()]
     items += [escape(n) for n in data.eval_run.notes]
-    speed = {a: data.eval_run.arms[a]["speed"] for a in data.arms}
-    if any(not s.get("single_latency_s") for s in speed.values()):
+    if any(not data.eval_run.arms[a].speed.single_latency_s for a in data.arms):
         items.append("Latency was measured inside evaluation batches, not one query at a time.")
     items.append(
         "Costs are machine time on this machine at the configured hourly price; accuracy intervals are "

@@ -5,16 +5,15 @@ text = render_markdown(load_report_data(project.runs_dir, rec))
 
 from __future__ import annotations
 
-from typing import Any
-
 from ragtune.report.model import ReportData
-from ragtune.report.text import PHASE_LABELS, SPLIT_LABELS, pct, signed, time_to_fresh_text
-
-
-def _ci(interval: dict[str, Any] | None) -> str:
-    if not interval:
-        return "–"
-    return f"{pct(interval['mean'])} [{pct(interval['low'])}, {pct(interval['high'])}]"
+from ragtune.report.rows import (
+    ANSWER_METRICS,
+    accuracy_table,
+    freshness_rows,
+    retrieval_rows,
+    speed_rows,
+)
+from ragtune.report.text import PHASE_LABELS, SPLIT_LABELS, interval_text, new_old_text, signed
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
@@ -24,8 +23,17 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def render_markdown(data: ReportData) -> str:
+    """The whole report as Markdown, section after section."""
+    out = _header(data) + _recommendation(data) + _accuracy(data) + _speed(data)
+    out += _freshness(data) + _retrieval(data) + _examples(data)
+    if data.skipped:
+        out += ["## Not evaluated", ""] + [f"- {a}: {r}" for a, r in data.skipped.items()] + [""]
+    return "\n".join(out)
+
+
+def _header(data: ReportData) -> list[str]:
     run = data.eval_run
-    out = [
+    return [
         "# RAG, fine-tuning, or both?",
         "",
         f"Run `{run.run_id}`"
@@ -33,142 +41,107 @@ def render_markdown(data: ReportData) -> str:
         + f" · {run.data.get('questions', {}).get('n_questions', '?')} questions.",
         "",
     ]
+
+
+def _recommendation(data: ReportData) -> list[str]:
     rec = data.recommendation
-    if rec is not None:
-        out += ["## Recommendation", "", f"**{rec.arm or 'No arm meets the constraints'}**", ""]
-        out += [f"- {s}" for s in rec.explanation]
-        if rec.what_would_change:
-            out += ["", "What would change the answer:", ""] + [
-                f"- {s}" for s in rec.what_would_change[:6]
-            ]
-        out.append("")
-    splits = sorted({s for a in data.arms for s in run.arms[a].get("by_split", {})})
-    out += [
-        "## Accuracy",
-        "",
-        _table(
-            ["arm", "contains", "exact match", "F1", *(SPLIT_LABELS.get(s, s) for s in splits)],
-            [
-                [
-                    a,
-                    _ci(run.arms[a]["accuracy"].get("contains")),
-                    _ci(run.arms[a]["accuracy"].get("exact_match")),
-                    _ci(run.arms[a]["accuracy"].get("f1")),
-                    *(
-                        _ci(run.arms[a].get("by_split", {}).get(s, {}).get(data.metric))
-                        for s in splits
-                    ),
-                ]
-                for a in data.arms
-            ],
-        ),
-        "",
+    if rec is None:
+        return []
+    out = ["## Recommendation", "", f"**{rec.arm or 'No arm meets the constraints'}**", ""]
+    out += [f"- {s}" for s in rec.explanation]
+    if rec.what_would_change:
+        out += ["", "What would change the answer:", ""]
+        out += [f"- {s}" for s in rec.what_would_change[:6]]
+    return [*out, ""]
+
+
+def _accuracy(data: ReportData) -> list[str]:
+    table = accuracy_table(data.eval_run, data.arms, data.metric)
+    head = ["arm", "contains", "exact match", "F1", *(SPLIT_LABELS.get(s, s) for s in table.splits)]
+    rows = [
+        [
+            r.arm,
+            *(interval_text(r.metrics[m]) for m in ANSWER_METRICS),
+            *(interval_text(r.splits[s]) for s in table.splits),
+        ]
+        for r in table.rows
     ]
-    called = [c for c in run.comparisons if c.get("called") and c.get("split") == "all"]
+    out = ["## Accuracy", "", _table(head, rows), ""]
+    called = [c for c in data.eval_run.comparisons if c.called and c.split == "all"]
     if called:
         out += ["Differences called (paired 95% interval excludes 0):", ""]
         out += [
-            f"- {c['a']} − {c['b']}: {signed(c['mean'])} [{signed(c['low'])}, {signed(c['high'])}]"
-            for c in called
+            f"- {c.a} − {c.b}: {signed(c.mean)} [{signed(c.low)}, {signed(c.high)}]" for c in called
         ]
         out.append("")
+    return out
+
+
+def _speed(data: ReportData) -> list[str]:
     rows = []
-    for a in data.arms:
-        speed = run.arms[a]["speed"]
-        single = (speed.get("single_latency_ms") or {}).get("total") or speed["latency_ms"]["total"]
-        total = f"${rec.costs[a]['total']:,.2f}" if rec else "–"
+    for r in speed_rows(data.eval_run, data.arms, data.recommendation):
+        latency = r.speed.latency.total
         rows.append(
             [
-                a,
-                f"{single['p50']:,.0f} / {single['p95']:,.0f}",
-                f"{speed['amortized_ms']['mean']:,.0f}",
-                f"{speed['prompt_tokens']:,.0f} / {speed['completion_tokens']:,.0f}",
-                f"{(speed.get('peak_rss_bytes') or 0) / 2**20:,.0f}",
-                total,
+                r.arm,
+                f"{latency.p50:,.0f} / {latency.p95:,.0f}",
+                f"{r.speed.amortized_ms.mean:,.0f}",
+                f"{r.speed.prompt_tokens:,.0f} / {r.speed.completion_tokens:,.0f}",
+                f"{r.speed.peak_rss_mb:,.0f}",
+                f"${r.projected_cost:,.2f}" if r.projected_cost is not None else "–",
             ]
         )
-    out += [
-        "## Cost and speed",
-        "",
-        _table(
-            [
-                "arm",
-                "latency p50 / p95 (ms)",
-                "compute/query (ms)",
-                "prompt / completion tokens",
-                "peak RSS (MB)",
-                "projected cost",
-            ],
-            rows,
-        ),
-        "",
+    head = [
+        "arm",
+        "latency p50 / p95 (ms)",
+        "compute/query (ms)",
+        "prompt / completion tokens",
+        "peak RSS (MB)",
+        "projected cost",
     ]
+    return ["## Cost and speed", "", _table(head, rows), ""]
+
+
+def _freshness(data: ReportData) -> list[str]:
     fresh = data.freshness_run
-    if fresh is not None:
-        phases = fresh.freshness.get("phases", [])
-        rows = []
-        for a, s in fresh.arms.items():
-            if s.get("status") != "ok":
-                continue
-            cells = [
-                f"{pct(s['phases'][p]['changed_new']['mean'])} / {pct(s['phases'][p]['changed_old']['mean'])}"
-                if p in s["phases"]
-                else "–"
-                for p in phases
-            ]
-            ttf = s["time_to_fresh"]
-            rows.append(
-                [
-                    a,
-                    *cells,
-                    f"{s['after_update']} → {s['final']}",
-                    time_to_fresh_text(a, ttf),
-                    ttf["how"],
-                ]
-            )
-        out += [
-            "## Freshness",
-            "",
-            "New / old answers on changed facts:",
-            "",
-            _table(
-                ["arm", *(PHASE_LABELS[p] for p in phases), "state", "time to fresh", "how"], rows
-            ),
-            "",
+    if fresh is None:
+        return []
+    phases = fresh.freshness.phases
+    rows = [
+        [
+            r.arm,
+            *(new_old_text(r.phases[p]) for p in phases),
+            f"{r.after_update} → {r.final}",
+            r.time_to_fresh,
+            r.how,
         ]
-    retrieving = [a for a in data.arms if run.arms[a].get("retrieval")]
-    if retrieving:
-        names = list(dict.fromkeys(n for a in retrieving for n in run.arms[a]["retrieval"]))
+        for r in freshness_rows(fresh)
+    ]
+    head = ["arm", *(PHASE_LABELS[p] for p in phases), "state", "time to fresh", "how"]
+    return ["## Freshness", "", "New / old answers on changed facts:", "", _table(head, rows), ""]
+
+
+def _retrieval(data: ReportData) -> list[str]:
+    names, rows = retrieval_rows(data.eval_run, data.arms)
+    if not rows:
+        return []
+    body = [
+        [r.arm, *(interval_text(r.metrics[n]) for n in names), interval_text(r.grounded)]
+        for r in rows
+    ]
+    return ["## Retrieval", "", _table(["arm", *names, "grounded"], body), ""]
+
+
+def _examples(data: ReportData) -> list[str]:
+    if not data.examples:
+        return []
+    out = ["## Examples", ""]
+    for ex in data.examples:
+        out += [f"**{ex['question']}** (accepted: {' / '.join(ex['gold'])})", ""]
         out += [
-            "## Retrieval",
-            "",
-            _table(
-                ["arm", *names, "grounded"],
-                [
-                    [
-                        a,
-                        *(_ci(run.arms[a]["retrieval"].get(n)) for n in names),
-                        _ci(run.arms[a].get("groundedness")),
-                    ]
-                    for a in retrieving
-                ],
-            ),
-            "",
+            f"- {'✓' if ans['correct'] else '✗'} {arm}: {ans['text']}"
+            + (f" — cites {', '.join(c['doc_id'] for c in ans['cited'])}" if ans["cited"] else "")
+            for arm, ans in ex["answers"].items()
         ]
-    if data.examples:
-        out += ["## Examples", ""]
-        for ex in data.examples:
-            out += [f"**{ex['question']}** (accepted: {' / '.join(ex['gold'])})", ""]
-            out += [
-                f"- {'✓' if ans['correct'] else '✗'} {arm}: {ans['text']}"
-                + (
-                    f" — cites {', '.join(c['doc_id'] for c in ans['cited'])}"
-                    if ans["cited"]
-                    else ""
-                )
-                for arm, ans in ex["answers"].items()
-            ]
-            out.append("")
-    if data.skipped:
-        out += ["## Not evaluated", ""] + [f"- {a}: {r}" for a, r in data.skipped.items()] + [""]
-    return "\n".join(out)
+        out.append("")
+    return out

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import DataError
 from ragtune.evaluate.metrics import PRIMARY_METRIC
-from ragtune.evaluate.records import RunFile, latest_run, load_run
+from ragtune.evaluate.records import (
+    EvalRun,
+    FreshnessRun,
+    latest_eval_run,
+    latest_freshness_run,
+    load_eval_run,
+    load_freshness_run,
+)
+from ragtune.evaluate.results import Interval
 
 if TYPE_CHECKING:
     from ragtune.evaluate.results import Recommendation
@@ -23,8 +31,8 @@ if TYPE_CHECKING:
 class ReportData:
     """The runs a report is rendered from, the recommendation, and chosen examples."""
 
-    eval_run: RunFile
-    freshness_run: RunFile | None = None
+    eval_run: EvalRun
+    freshness_run: FreshnessRun | None = None
     recommendation: Recommendation | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     metric: str = PRIMARY_METRIC
@@ -38,16 +46,14 @@ class ReportData:
 
     @property
     def skipped(self) -> dict[str, str]:
-        return {
-            a: s.get("reason", "") for a, s in self.eval_run.arms.items() if s.get("status") != "ok"
-        }
+        return {a: s.reason for a, s in self.eval_run.arms.items() if not s.ok}
 
-    def accuracy(self, arm: str, metric: str | None = None) -> dict[str, Any] | None:
-        return self.eval_run.arms[arm]["accuracy"].get(metric or self.metric)
+    def accuracy(self, arm: str, metric: str | None = None) -> Interval | None:
+        return self.eval_run.arms[arm].accuracy.get(metric or self.metric)
 
 
 def pick_examples(
-    run: RunFile, arms: list[str], limit: int = 8, metric: str = PRIMARY_METRIC
+    run: EvalRun, arms: list[str], limit: int = 8, metric: str = PRIMARY_METRIC
 ) -> list[dict[str, Any]]:
     """Questions the arms disagree on, spread over the patterns of right/wrong (e.g. only
     rag right; rag and ft right), then a question every arm missed."""
@@ -99,11 +105,11 @@ def load_report_data(
 ) -> ReportData:
     """The newest eval and freshness runs in ``runs_dir`` (or the given files), with the
     ``recommendation`` made from them (``ragtune.experiment.recommend_latest``) and examples."""
-    eval_run = load_run(eval_path) if eval_path else latest_run(runs_dir, "eval")
+    eval_run = load_eval_run(eval_path) if eval_path else latest_eval_run(runs_dir)
     if eval_run is None:
         raise DataError(f"no evaluation runs in {runs_dir}; run: ragtune eval")
     freshness_run = (
-        load_run(freshness_path) if freshness_path else latest_run(runs_dir, "freshness")
+        load_freshness_run(freshness_path) if freshness_path else latest_freshness_run(runs_dir)
     )
     data = ReportData(eval_run, freshness_run, recommendation)
     data.examples = pick_examples(eval_run, data.arms)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
+from ragtune.evaluate.results import Comparison, Interval, OneOffCosts
 from ragtune.report.model import ReportData
 from ragtune.report.plots import (
     IntervalRow,
@@ -15,25 +15,26 @@ from ragtune.report.plots import (
     interval_chart,
     scatter,
 )
+from ragtune.report.rows import accuracy_table, freshness_rows, retrieval_rows, speed_rows
 from ragtune.report.text import (
     PHASE_LABELS,
     SPLIT_LABELS,
     STATE_LABELS,
+    new_old_text,
     pct,
     signed,
-    time_to_fresh_text,
 )
 
 PHASE_COLORS = {"before": "#b8c0cc", "updated": "#2f6fdb", "retrained": "#1c9a6c"}
 
 
-def ci_cell(interval: dict[str, Any] | None, percent: bool = True) -> str:
-    if not interval:
+def ci_cell(interval: Interval | None, percent: bool = True) -> str:
+    if interval is None:
         return "<td class='num muted'>–</td>"
     fmt = pct if percent else (lambda v: f"{v:.2f}")
     return (
-        f"<td class='num'>{fmt(interval['mean'])} <span class='ci'>[{fmt(interval['low'])}, "
-        f"{fmt(interval['high'])}]</span></td>"
+        f"<td class='num'>{fmt(interval.mean)} <span class='ci'>[{fmt(interval.low)}, "
+        f"{fmt(interval.high)}]</span></td>"
     )
 
 
@@ -82,70 +83,53 @@ def recommendation(data: ReportData) -> str:
 
 def accuracy(data: ReportData) -> str:
     run = data.eval_run
-    rows = []
-    for arm in data.arms:
-        a = data.accuracy(arm)
-        if a:
-            rows.append(IntervalRow(arm, a["mean"], a["low"], a["high"]))
+    table = accuracy_table(run, data.arms, data.metric)
+    rows = [
+        IntervalRow(r.arm, a.mean, a.low, a.high)
+        for r in table.rows
+        if (a := data.accuracy(r.arm)) is not None
+    ]
     n = run.data.get("questions", {}).get("n_questions", "?")
     chart = figure(
         interval_chart(rows, title="answer accuracy per arm"),
         f"Share of {n} held-out questions whose answer contains an accepted answer "
         "(after SQuAD + number normalization), with 95% bootstrap intervals.",
     )
-    splits = sorted({s for arm in data.arms for s in run.arms[arm].get("by_split", {})})
-    metrics = ["contains", "exact_match", "f1"] + [
-        m for m in ("semantic", "judge") if any(m in run.arms[a]["accuracy"] for a in data.arms)
-    ]
-    head = "".join(f"<th class='num'>{escape(m)}</th>" for m in metrics)
-    head += "".join(f"<th class='num'>{escape(SPLIT_LABELS.get(s, s))}</th>" for s in splits)
-    seeded = any(run.arms[a].get("seeds") for a in data.arms)
+    head = "".join(f"<th class='num'>{escape(m)}</th>" for m in table.metrics)
+    head += "".join(f"<th class='num'>{escape(SPLIT_LABELS.get(s, s))}</th>" for s in table.splits)
     body = ""
-    for arm in data.arms:
-        summary = run.arms[arm]
-        cells = "".join(ci_cell(summary["accuracy"].get(m), m != "semantic") for m in metrics)
-        cells += "".join(
-            ci_cell(summary.get("by_split", {}).get(s, {}).get(data.metric)) for s in splits
-        )
-        if seeded:
-            spread = summary.get("seeds")
+    for r in table.rows:
+        cells = "".join(ci_cell(r.metrics[m], m != "semantic") for m in table.metrics)
+        cells += "".join(ci_cell(r.splits[s]) for s in table.splits)
+        if table.seeded:
             cells += (
-                f"<td class='num'>{pct(spread['mean'])} ± {spread['std'] * 100:.1f} pts "
-                f"<span class='ci'>({len(spread['seeds'])} seeds)</span></td>"
-                if spread
+                f"<td class='num'>{pct(r.seeds.mean)} ± {r.seeds.std * 100:.1f} pts "
+                f"<span class='ci'>({len(r.seeds.seeds)} seeds)</span></td>"
+                if r.seeds
                 else "<td class='num muted'>–</td>"
             )
-        body += f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}</tr>"
-    if seeded:
+        body += f"<tr><td class='arm'>{arm_label(r.arm)}</td>{cells}</tr>"
+    if table.seeded:
         head += "<th class='num'>over training seeds</th>"
-    table = f"<div class='scroll'><table><tr><th>arm</th>{head}</tr>{body}</table></div>"
+    html = f"<div class='scroll'><table><tr><th>arm</th>{head}</tr>{body}</table></div>"
     return (
         f"<section id='accuracy'><h2>Accuracy</h2><p class='lead'>Every arm answered the same questions. "
-        f"Split columns show containment on each held-out split.</p>{chart}{table}{differences(data)}</section>"
+        f"Split columns show containment on each held-out split.</p>{chart}{html}{differences(data)}</section>"
     )
 
 
 def differences(data: ReportData) -> str:
     """One row per pair of arms (the better first), one column per question set."""
-    rows = [c for c in data.eval_run.comparisons if c.get("metric") == data.metric]
+    rows = [c for c in data.eval_run.comparisons if c.metric == data.metric]
     if not rows:
         return ""
-    splits = list(dict.fromkeys(c["split"] for c in rows))
-    pivot: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-    overall = {(c["a"], c["b"]): c["mean"] for c in rows if c["split"] == "all"}
+    splits = list(dict.fromkeys(c.split for c in rows))
+    overall = {(c.a, c.b): c.mean for c in rows if c.split == "all"}
+    pivot: dict[tuple[str, str], dict[str, Comparison]] = {}
     for c in rows:
-        flip = overall.get((c["a"], c["b"]), c["mean"]) < 0
-        key = (c["b"], c["a"]) if flip else (c["a"], c["b"])
-        mean, low, high = (
-            (-c["mean"], -c["high"], -c["low"]) if flip else (c["mean"], c["low"], c["high"])
-        )
-        pivot.setdefault(key, {})[c["split"]] = {
-            "mean": mean,
-            "low": low,
-            "high": high,
-            "called": c["called"],
-        }
-    order = sorted(pivot, key=lambda k: -abs(pivot[k].get("all", {"mean": 0})["mean"]))
+        oriented = c.flipped() if overall.get((c.a, c.b), c.mean) < 0 else c
+        pivot.setdefault((oriented.a, oriented.b), {})[c.split] = oriented
+    order = sorted(pivot, key=lambda k: -abs(d.mean) if (d := pivot[k].get("all")) else 0.0)
     body = ""
     for a, b in order:
         cells = ""
@@ -154,9 +138,9 @@ def differences(data: ReportData) -> str:
             if d is None:
                 cells += "<td class='num muted'>–</td>"
                 continue
-            gap = signed(d["mean"])
-            gap = f"<b>{gap}</b>" if d["called"] else f"<span class='muted'>{gap}</span>"
-            cells += f"<td class='num'>{gap} <span class='ci'>[{signed(d['low'])}, {signed(d['high'])}]</span></td>"
+            gap = signed(d.mean)
+            gap = f"<b>{gap}</b>" if d.called else f"<span class='muted'>{gap}</span>"
+            cells += f"<td class='num'>{gap} <span class='ci'>[{signed(d.low)}, {signed(d.high)}]</span></td>"
         body += f"<tr><td class='arm'>{arm_label(a)} − {arm_label(b)}</td>{cells}</tr>"
     head = "".join(
         f"<th class='num'>{escape('all questions' if s == 'all' else SPLIT_LABELS.get(s, s))}</th>"
@@ -171,11 +155,12 @@ def differences(data: ReportData) -> str:
 
 def cost(data: ReportData) -> str:
     run, rec = data.eval_run, data.recommendation
+    rows = speed_rows(run, data.arms, rec)
     points = []
-    for arm in data.arms:
-        a = data.accuracy(arm) or {"mean": 0, "low": 0, "high": 0}
-        x = rec.costs[arm]["total"] if rec else run.arms[arm]["speed"]["amortized_ms"]["mean"]
-        points.append(Point(arm, max(x, 1e-6), a["mean"], a["low"], a["high"]))
+    for r in rows:
+        a = data.accuracy(r.arm) or Interval(mean=0.0, low=0.0, high=0.0)
+        x = r.projected_cost if r.projected_cost is not None else r.speed.amortized_ms.mean
+        points.append(Point(r.arm, max(x, 1e-6), a.mean, a.low, a.high))
     label = (
         f"projected cost over {rec.constraints['horizon_months']:g} months ($, log scale)"
         if rec
@@ -187,21 +172,20 @@ def cost(data: ReportData) -> str:
         "re-indexing or retraining at every update, and compute per query, all measured.",
     )
     body = ""
-    for arm in data.arms:
-        speed = run.arms[arm]["speed"]
-        single = (speed.get("single_latency_ms") or {}).get("total") or {}
-        batched = speed["latency_ms"]
-        profile = rec.profiles.get(arm, {}) if rec else {}
-        rss = speed.get("peak_rss_bytes") or 0
-        costs = rec.costs.get(arm, {}) if rec else {}
+    for r in rows:
+        speed = r.speed
+        single = speed.single_latency_ms.total if speed.single_latency_ms else None
+        batched = speed.latency_ms
+        cost_cell = f"${r.projected_cost:,.2f}" if r.projected_cost is not None else "–"
         body += (
-            f"<tr><td class='arm'>{arm_label(arm)}</td><td class='num'>{single.get('p50', 0):,.0f} / {single.get('p95', 0):,.0f}</td>"
-            f"<td class='num'>{batched['retrieve']['p50']:,.0f} / {batched['generate']['p50']:,.0f}</td>"
-            f"<td class='num'>{speed['amortized_ms']['mean']:,.0f}</td>"
-            f"<td class='num'>{speed['prompt_tokens']:,.0f} / {speed['completion_tokens']:,.0f}</td>"
-            f"<td class='num'>{speed.get('tokens_per_s') or 0:,.1f}</td><td class='num'>{rss / 2**20:,.0f}</td>"
-            f"<td class='num'>{profile.get('one_off_s', 0):,.0f} / {profile.get('per_update_s', 0):,.0f}</td>"
-            f"<td class='num'>{'$' + format(costs['total'], ',.2f') if costs else '–'}</td></tr>"
+            f"<tr><td class='arm'>{arm_label(r.arm)}</td>"
+            f"<td class='num'>{single.p50 if single else 0:,.0f} / {single.p95 if single else 0:,.0f}</td>"
+            f"<td class='num'>{batched.retrieve.p50:,.0f} / {batched.generate.p50:,.0f}</td>"
+            f"<td class='num'>{speed.amortized_ms.mean:,.0f}</td>"
+            f"<td class='num'>{speed.prompt_tokens:,.0f} / {speed.completion_tokens:,.0f}</td>"
+            f"<td class='num'>{speed.tokens_per_s or 0:,.1f}</td><td class='num'>{speed.peak_rss_mb:,.0f}</td>"
+            f"<td class='num'>{r.one_off_s or 0:,.0f} / {r.per_update_s or 0:,.0f}</td>"
+            f"<td class='num'>{cost_cell}</td></tr>"
         )
     table = (
         "<div class='scroll'><table class='compact'><tr><th>arm</th><th class='num'>latency p50 / p95<br>(ms, one query)</th>"
@@ -217,21 +201,20 @@ def cost(data: ReportData) -> str:
     )
 
 
-def _one_off_line(costs: dict[str, Any]) -> str:
+def _one_off_line(costs: OneOffCosts) -> str:
     parts = []
-    index = costs.get("index") or {}
-    if index.get("seconds") is not None:
+    index = costs.index
+    if index.seconds is not None:
         parts.append(
-            f"index build {index['seconds']:,.1f} s for {index.get('chunks') or 0:,} chunks "
-            f"({(index.get('bytes') or 0) / 2**20:,.1f} MB on disk)"
+            f"index build {index.seconds:,.1f} s for {index.chunks or 0:,} chunks "
+            f"({(index.bytes or 0) / 2**20:,.1f} MB on disk)"
         )
-    synth = costs.get("synth") or {}
-    if synth.get("seconds") is not None:
-        parts.append(f"synthesis {synth['seconds']:,.1f} s")
-    for mode, t in (costs.get("train") or {}).items():
+    if costs.synth is not None and costs.synth.seconds is not None:
+        parts.append(f"synthesis {costs.synth.seconds:,.1f} s")
+    for mode, t in costs.train.items():
         parts.append(
-            f"training {mode!r} {t.get('train_seconds') or 0:,.0f} s ({t.get('steps') or 0} steps, "
-            f"{t.get('tokens_seen') or 0:,} tokens, peak {t.get('peak_rss_mb') or 0:,.0f} MB)"
+            f"training {mode!r} {t.train_seconds or 0:,.0f} s ({t.steps or 0} steps, "
+            f"{t.tokens_seen or 0:,} tokens, peak {t.peak_rss_mb or 0:,.0f} MB)"
         )
     return "One-off costs measured: " + "; ".join(escape(p) for p in parts) + "." if parts else ""
 
@@ -243,11 +226,11 @@ def latency(data: ReportData) -> str:
     series: dict[str, list[float]] = {}
     markers: dict[str, dict[str, float]] = {}
     for arm in data.arms:
-        speed = run.arms[arm]["speed"]
+        speed = run.arms[arm].speed
         series[arm] = [r.get("amortized_s", 0.0) * 1000 for r in run.arm_records(arm)]
         markers[arm] = {
             f"question {i + 1} answered alone": s * 1000
-            for i, s in enumerate(speed.get("single_latency_s") or [])
+            for i, s in enumerate(speed.single_latency_s)
         }
     chart = box_plot(series, title="latency per question", markers=markers)
     return "<h3>Latency distribution</h3>" + figure(
@@ -265,53 +248,44 @@ def freshness(data: ReportData) -> str:
             "<section id='freshness'><h2>Freshness</h2><p class='lead'>No freshness run yet: "
             "<code>ragtune freshness --update NEW_DOCS</code> measures who answers with the new facts.</p></section>"
         )
-    arms = [a for a in data.arms if run.arms.get(a, {}).get("status") == "ok"] or [
-        a for a, s in run.arms.items() if s.get("status") == "ok"
-    ]
-    phases = run.freshness.get("phases", [])
-    new_groups = {
-        a: {
-            PHASE_LABELS[p]: run.arms[a]["phases"].get(p, {}).get("changed_new", {}).get("mean")
-            for p in phases
+    rows = freshness_rows(run, data.arms) or freshness_rows(run)
+    phases = run.freshness.phases
+
+    def rates(which: str) -> dict[str, dict[str, float | None]]:
+        return {
+            r.arm: {
+                PHASE_LABELS[p]: getattr(ph, which).mean if (ph := r.phases[p]) else None
+                for p in phases
+            }
+            for r in rows
         }
-        for a in arms
-    }
-    old_groups = {
-        a: {
-            PHASE_LABELS[p]: run.arms[a]["phases"].get(p, {}).get("changed_old", {}).get("mean")
-            for p in phases
-        }
-        for a in arms
-    }
+
     colors = {PHASE_LABELS[p]: PHASE_COLORS[p] for p in phases}
     charts = figure(
-        grouped_bars(new_groups, colors, title="new answers on changed facts"),
+        grouped_bars(rates("changed_new"), colors, title="new answers on changed facts"),
         f"Share of {run.data.get('n_changed')} questions about changed facts answered with the NEW value.",
     ) + figure(
-        grouped_bars(old_groups, colors, title="old answers on changed facts"),
+        grouped_bars(rates("changed_old"), colors, title="old answers on changed facts"),
         "Share answered with the OLD (now wrong) value: a stale arm is high here after the update.",
     )
     body = ""
-    for arm in arms:
-        s = run.arms[arm]
+    for r in rows:
         cells = "".join(
-            f"<td class='num'>{pct(s['phases'][p]['changed_new']['mean'])} / {pct(s['phases'][p]['changed_old']['mean'])}</td>"
-            if p in s["phases"]
+            f"<td class='num'>{new_old_text(r.phases[p])}</td>"
+            if r.phases[p]
             else "<td class='num muted'>–</td>"
             for p in phases
         )
-        final = s["phases"][s["final_phase"]]
-        ttf = s["time_to_fresh"]
         body += (
-            f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}<td class='num'>{pct(final['unchanged']['mean'])}</td>"
-            f"<td class='state'>{state_tag(s['after_update'])} → {state_tag(s['final'])}</td>"
-            f"<td class='num'>{time_to_fresh_text(arm, ttf)}</td><td class='muted'>{escape(ttf['how'])}</td></tr>"
+            f"<tr><td class='arm'>{arm_label(r.arm)}</td>{cells}<td class='num'>{pct(r.unchanged.mean)}</td>"
+            f"<td class='state'>{state_tag(r.after_update)} → {state_tag(r.final)}</td>"
+            f"<td class='num'>{r.time_to_fresh}</td><td class='muted'>{escape(r.how)}</td></tr>"
         )
     head = "".join(f"<th class='num'>{PHASE_LABELS[p]}<br>new / old</th>" for p in phases)
-    ingest = run.freshness.get("ingest", {})
+    ingest = run.freshness.ingest
     lead = (
-        f"The documents were updated ({ingest.get('added', 0)} added, {ingest.get('updated', 0)} changed, "
-        f"{ingest.get('deleted', 0)} deleted; re-indexed in {ingest.get('seconds', 0):,.1f} s). "
+        f"The documents were updated ({ingest.added} added, {ingest.updated} changed, "
+        f"{ingest.deleted} deleted; re-indexed in {ingest.seconds:,.1f} s). "
         "Every arm was then asked about the facts that changed."
     )
     notes = "".join(f"<li>{escape(n)}</li>" for n in run.notes)
@@ -326,19 +300,16 @@ def freshness(data: ReportData) -> str:
 
 
 def retrieval(data: ReportData) -> str:
-    run = data.eval_run
-    arms = [a for a in data.arms if run.arms[a].get("retrieval")]
-    if not arms:
+    names, rows = retrieval_rows(data.eval_run, data.arms)
+    if not rows:
         return ""
-    names = list(dict.fromkeys(n for a in arms for n in run.arms[a]["retrieval"]))
     head = "".join(f"<th class='num'>{escape(n)}</th>" for n in names)
     body = ""
-    for arm in arms:
-        s = run.arms[arm]
-        cells = "".join(ci_cell(s["retrieval"].get(n)) for n in names)
+    for r in rows:
+        cells = "".join(ci_cell(r.metrics[n]) for n in names)
         body += (
-            f"<tr><td class='arm'>{arm_label(arm)}</td>{cells}{ci_cell(s.get('groundedness'))}"
-            f"<td class='num'>{pct(s.get('citation_rate'))}</td></tr>"
+            f"<tr><td class='arm'>{arm_label(r.arm)}</td>{cells}{ci_cell(r.grounded)}"
+            f"<td class='num'>{pct(r.citation_rate)}</td></tr>"
         )
     return (
         "<section id='retrieval'><h2>Retrieval and groundedness</h2><p class='lead'>Against the documents that "

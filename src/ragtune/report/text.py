@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ragtune.evaluate.results import Interval, PhaseSummary, TimeToFresh
 
 PHASE_LABELS = {
     "before": "before the update",
@@ -26,13 +26,27 @@ def signed(value: float) -> str:
     return f"{points:+d}%" if points else "+0%"
 
 
-def time_to_fresh_text(arm: str, ttf: dict[str, Any]) -> str:
+def time_to_fresh_text(ttf: TimeToFresh) -> str:
     """``"12.3 s"``, ``"≈ 410 s (estimate)"``, ``"never"`` (an arm that neither retrieves
     nor is trained, like ``base``) or ``"–"``."""
-    if ttf.get("never") or str(ttf.get("how", "")).startswith("never"):
+    if ttf.never or ttf.how.startswith("never"):
         return "never"
-    if ttf.get("seconds") is not None:
-        return f"{ttf['seconds']:,.1f} s"
-    if ttf.get("estimate_seconds") is not None:
-        return f"≈ {ttf['estimate_seconds']:,.0f} s (estimate)"
+    if ttf.seconds is not None:
+        return f"{ttf.seconds:,.1f} s"
+    if ttf.estimate_seconds is not None:
+        return f"≈ {ttf.estimate_seconds:,.0f} s (estimate)"
     return "–"
+
+
+def interval_text(interval: Interval | None) -> str:
+    """``"62% [51%, 73%]"``, or ``"–"`` when there is no figure."""
+    if interval is None:
+        return "–"
+    return f"{pct(interval.mean)} [{pct(interval.low)}, {pct(interval.high)}]"
+
+
+def new_old_text(phase: PhaseSummary | None) -> str:
+    """NEW / OLD answer rates on changed facts: ``"75% / 8%"``."""
+    if phase is None:
+        return "–"
+    return f"{pct(phase.changed_new.mean)} / {pct(phase.changed_old.mean)}"
