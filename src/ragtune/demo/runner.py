@@ -21,10 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.progress import Progress
 from ragtune.registry import arms as registered_arms
+
+if TYPE_CHECKING:
+    from ragtune.evaluate.records import EvalRun
 
 Say = Callable[[str], None]
 
@@ -170,33 +173,11 @@ def _fresh_state(root: Path) -> None:
     (state / "runs" / "ingest-log.jsonl").unlink(missing_ok=True)
 
 
-def run_demo(
-    directory: Path | str,
-    plan: DemoPlan | None = None,
-    say: Say | None = None,
-    progress: Progress | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> DemoResult:
-    """Run the whole demo in ``directory``; returns what it made and how long each stage took."""
+def demo_config(plan: DemoPlan, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The demo project's settings: :data:`DEMO_CONFIG`, the plan's seed and latency
+    probe, then ``overrides``."""
     from ragtune.config import _deep_merge
-    from ragtune.demo import write_demo_corpus
-    from ragtune.evaluate.costs import log_ingest
-    from ragtune.evaluate.runner import evaluate
-    from ragtune.experiment.freshness import run_freshness
-    from ragtune.experiment.recommend import recommend_latest
-    from ragtune.experiment.refresh import reload_generator, train_adapter, training_available
-    from ragtune.project import Project
-    from ragtune.report import write_report
-    from ragtune.report.rows import freshness_rows
-    from ragtune.report.text import interval_text, pct
 
-    plan = plan or DemoPlan.full()
-    say = say or (lambda message: None)
-    progress = progress or Progress()
-    root = Path(directory).expanduser().resolve()
-    result = DemoResult(root)
-    stages = _Stages(say, result)
-    started = time.perf_counter()
     config = _deep_merge(
         DEMO_CONFIG,
         {
@@ -205,131 +186,189 @@ def run_demo(
             "tune": {"seed": plan.seed},
         },
     )
-    config = _deep_merge(config, overrides or {})
+    return _deep_merge(config, overrides or {})
 
-    v1, v2 = root / "corpus-v1", root / "corpus-v2"
-    stages.run(
-        "corpus",
-        "Writing the demo domain, version 1 and the changed version 2",
-        lambda: (
-            write_demo_corpus(v1, version=1, seed=plan.seed),
-            write_demo_corpus(v2, version=2, seed=plan.seed),
-        ),
-    )
-    if (root / "ragtune.toml").exists():
-        _fresh_state(root)
-        project = Project.open(root, config)
-    else:
-        project = Project.init(root, config)
 
-    def ingest() -> Any:
-        report = project.ingest([v1 / "docs"], mirror=True, progress=progress)
-        log_ingest(project, report, [str(v1 / "docs")], purpose="build")
-        return report
+class _Demo:
+    """The demo's stages, in order, over one project folder; each says what it did."""
 
-    report = stages.run(
-        "ingest", "Indexing version 1 (chunk, embed, SQLite + FAISS + BM25)", ingest
-    )
-    say(f"    {report.added} documents, {report.chunks_embedded} chunks")
-    qa_v1, qa_v2 = write_fact_slice(v1, v2, project.data_dir.parent / "demo", plan.facts, plan.seed)
-    if plan.facts is not None:
-        say(f"    training and questions on a slice of {plan.facts} facts ({qa_v1})")
+    def __init__(self, root: Path, plan: DemoPlan, say: Say, progress: Progress) -> None:
+        self.root, self.plan, self.say, self.progress = root, plan, say, progress
+        self.result = DemoResult(root)
+        self.stages = _Stages(say, self.result)
+        self.v1, self.v2 = root / "corpus-v1", root / "corpus-v2"
+        self.no_training: str | None = None
 
-    reason = training_available() if plan.train else "skipped on request (--no-train)"
-    if reason:
-        for name in ("synthesize", "train qa", "train raft"):
-            stages.skip(name, reason)
-    else:
+    def write_corpus(self, overrides: dict[str, Any] | None) -> None:
+        from ragtune.demo import write_demo_corpus
+        from ragtune.project import Project
+
+        seed = self.plan.seed
+        self.stages.run(
+            "corpus",
+            "Writing the demo domain, version 1 and the changed version 2",
+            lambda: (
+                write_demo_corpus(self.v1, version=1, seed=seed),
+                write_demo_corpus(self.v2, version=2, seed=seed),
+            ),
+        )
+        config = demo_config(self.plan, overrides)
+        if (self.root / "ragtune.toml").exists():
+            _fresh_state(self.root)
+            self.project = Project.open(self.root, config)
+        else:
+            self.project = Project.init(self.root, config)
+
+    def ingest(self) -> None:
+        from ragtune.evaluate.costs import log_ingest
+
+        docs = self.v1 / "docs"
+
+        def ingest() -> Any:
+            report = self.project.ingest([docs], mirror=True, progress=self.progress)
+            log_ingest(self.project, report, [str(docs)], purpose="build")
+            return report
+
+        report = self.stages.run(
+            "ingest", "Indexing version 1 (chunk, embed, SQLite + FAISS + BM25)", ingest
+        )
+        self.say(f"    {report.added} documents, {report.chunks_embedded} chunks")
+        self.qa_v1, self.qa_v2 = write_fact_slice(
+            self.v1, self.v2, self.project.data_dir.parent / "demo", self.plan.facts, self.plan.seed
+        )
+        if self.plan.facts is not None:
+            self.say(
+                f"    training and questions on a slice of {self.plan.facts} facts ({self.qa_v1})"
+            )
+
+    def train(self) -> None:
+        from ragtune.experiment.refresh import reload_generator, train_adapter, training_available
         from ragtune.synth import synthesize
 
-        manifest = stages.run(
+        plan = self.plan
+        self.no_training = training_available() if plan.train else "skipped on request (--no-train)"
+        if self.no_training:
+            for name in ("synthesize", "train qa", "train raft"):
+                self.stages.skip(name, self.no_training)
+            return
+        manifest = self.stages.run(
             "synthesize",
             "Synthesizing training data (QA pairs, held-out split by fact, RAFT examples)",
-            lambda: synthesize(project, source="demo", path=qa_v1, progress=progress),
+            lambda: synthesize(
+                self.project, source="demo", path=self.qa_v1, progress=self.progress
+            ),
         )
-        say(
-            f"    {manifest.counts.get('train', 0)} training questions, "
-            f"{manifest.counts.get('heldout_unseen_phrasing', 0) + manifest.counts.get('heldout_unseen_fact', 0)} held out"
-        )
+        held_out = manifest.counts.heldout_unseen_phrasing + manifest.counts.heldout_unseen_fact
+        self.say(f"    {manifest.counts.train} training questions, {held_out} held out")
         for mode in registered_arms.adapters_for(registered_arms.names()):
             if mode not in plan.train_modes:
-                stages.skip(
+                self.stages.skip(
                     f"train {mode}", f"not in this plan ({plan.name}); the full demo trains it"
                 )
                 continue
 
             def train(mode: str = mode) -> dict[str, Any]:
-                return train_adapter(project, mode, progress, **plan.train_overrides.get(mode, {}))
+                overrides = plan.train_overrides.get(mode, {})
+                return train_adapter(self.project, mode, self.progress, **overrides)
 
-            cost = stages.run(f"train {mode}", f"Fine-tuning the {mode!r} LoRA adapter", train)
-            say(
+            cost = self.stages.run(f"train {mode}", f"Fine-tuning the {mode!r} LoRA adapter", train)
+            self.say(
                 f"    {cost['steps']} steps, {cost['tokens_seen']:,} tokens, final loss {cost['final_loss']}"
             )
-        reload_generator(project)
+        reload_generator(self.project)
 
-    questions = None
-    if not (project.data_dir / "heldout.jsonl").is_file():
-        # Without synthesis there is no held-out split: ask the demo's own questions.
+    def evaluate(self) -> EvalRun:
         from ragtune.demo import load_qa
+        from ragtune.evaluate.runner import evaluate
+        from ragtune.report.text import interval_text
 
-        questions = load_qa(qa_v1)
-    run, eval_path = stages.run(
-        "evaluate",
-        f"Evaluating all {len(registered_arms.names())} arms on the same {plan.eval_questions} held-out questions",
-        lambda: evaluate(
-            project,
-            registered_arms.names(),
-            questions=questions,
-            max_questions=plan.eval_questions,
-            progress=progress,
-            notes=[f"demo: {reason}"] if reason else (),
-        ),
-    )
-    result.eval_run = eval_path
-    for arm, summary in run.arms.items():
-        if summary.ok:
-            say(f"    {arm:>7}: {interval_text(summary.accuracy.get('contains'))}")
-        else:
-            result.skipped[arm] = summary.reason
-            say(f"    {arm:>7}: skipped ({summary.reason})")
-
-    fresh, fresh_path = stages.run(
-        "freshness",
-        "Applying version 2 and measuring freshness (re-index"
-        + (
-            "; re-synthesize and retrain)"
-            if plan.retrain and not reason
-            else "; retraining estimated)"
-        ),
-        lambda: run_freshness(
-            project,
-            v2,
-            run.ok_arms,
-            retrain_arms=plan.retrain and not reason,
-            measure_before=plan.measure_before,
-            limit=plan.freshness_questions,
-            progress=progress,
-            retrain_qa=qa_v2,
-        ),
-    )
-    result.freshness_run = fresh_path
-    for row in freshness_rows(fresh):
-        say(
-            f"    {row.arm:>7}: after the update {row.after_update}, finally {row.final} "
-            f"(new answers {pct(fresh.arms[row.arm].last.changed_new.mean)}; "
-            f"time to fresh {row.time_to_fresh})"
+        # Without synthesis there is no held-out split: ask the demo's own questions.
+        has_split = (self.project.data_dir / "heldout.jsonl").is_file()
+        questions = None if has_split else load_qa(self.qa_v1)
+        arms = registered_arms.names()
+        run, self.result.eval_run = self.stages.run(
+            "evaluate",
+            f"Evaluating all {len(arms)} arms on the same {self.plan.eval_questions} held-out questions",
+            lambda: evaluate(
+                self.project,
+                arms,
+                questions=questions,
+                max_questions=self.plan.eval_questions,
+                progress=self.progress,
+                notes=[f"demo: {self.no_training}"] if self.no_training else (),
+            ),
         )
+        for arm, summary in run.arms.items():
+            if summary.ok:
+                self.say(f"    {arm:>7}: {interval_text(summary.accuracy.get('contains'))}")
+            else:
+                self.result.skipped[arm] = summary.reason
+                self.say(f"    {arm:>7}: skipped ({summary.reason})")
+        return run
 
-    paths = stages.run(
-        "report",
-        "Recommending and writing the report",
-        lambda: write_report(
-            project.runs_dir, recommend_latest(project.runs_dir, project.config.recommend)
-        ),
+    def freshness(self, arms: list[str]) -> None:
+        from ragtune.experiment.freshness import run_freshness
+        from ragtune.report.rows import freshness_rows
+        from ragtune.report.text import pct
+
+        retrain = self.plan.retrain and not self.no_training
+        fresh, self.result.freshness_run = self.stages.run(
+            "freshness",
+            "Applying version 2 and measuring freshness (re-index"
+            + ("; re-synthesize and retrain)" if retrain else "; retraining estimated)"),
+            lambda: run_freshness(
+                self.project,
+                self.v2,
+                arms,
+                retrain_arms=retrain,
+                measure_before=self.plan.measure_before,
+                limit=self.plan.freshness_questions,
+                progress=self.progress,
+                retrain_qa=self.qa_v2,
+            ),
+        )
+        for row in freshness_rows(fresh):
+            self.say(
+                f"    {row.arm:>7}: after the update {row.after_update}, finally {row.final} "
+                f"(new answers {pct(fresh.arms[row.arm].last.changed_new.mean)}; "
+                f"time to fresh {row.time_to_fresh})"
+            )
+
+    def report(self) -> None:
+        from ragtune.experiment.recommend import recommend_latest
+        from ragtune.report import write_report
+
+        runs, constraints = self.project.runs_dir, self.project.config.recommend
+        paths = self.stages.run(
+            "report",
+            "Recommending and writing the report",
+            lambda: write_report(runs, recommend_latest(runs, constraints)),
+        )
+        self.result.report_html, self.result.report_markdown = paths.html, paths.markdown
+        self.result.recommendation = paths.recommendation.arm if paths.recommendation else None
+
+
+def run_demo(
+    directory: Path | str,
+    plan: DemoPlan | None = None,
+    say: Say | None = None,
+    progress: Progress | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> DemoResult:
+    """Run the whole demo in ``directory``; returns what it made and how long each stage took."""
+    started = time.perf_counter()
+    root = Path(directory).expanduser().resolve()
+    demo = _Demo(
+        root, plan or DemoPlan.full(), say or (lambda message: None), progress or Progress()
     )
-    result.report_html, result.report_markdown = paths.html, paths.markdown
-    result.recommendation = paths.recommendation.arm if paths.recommendation else None
+    demo.write_corpus(overrides)
+    demo.ingest()
+    demo.train()
+    run = demo.evaluate()
+    demo.freshness(run.ok_arms)
+    demo.report()
+    result = demo.result
     result.seconds = round(time.perf_counter() - started, 1)
-    (project.runs_dir / "demo-summary.json").write_text(json.dumps(result.to_dict(), indent=2))
-    project.close()
+    (demo.project.runs_dir / "demo-summary.json").write_text(json.dumps(result.to_dict(), indent=2))
+    demo.project.close()
     return result
