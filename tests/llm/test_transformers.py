@@ -140,12 +140,16 @@ def test_a_missing_model_names_itself() -> None:
         TransformersGenerator("no-such-org/no-such-model", num_threads=THREADS)
 
 
-def test_dtype_names() -> None:
+def test_compute_settings_say_what_was_chosen(llm: Generator) -> None:
     import torch
 
-    from ragtune.llm.transformers import pick_dtype
+    from ragtune.llm.dtype import choose_dtype
 
-    assert pick_dtype("float32", "cpu") is torch.float32
-    assert pick_dtype("auto", "cpu") in (torch.bfloat16, torch.float32)
-    with pytest.raises(ConfigError, match=r"llm\.dtype"):
-        pick_dtype("int3", "cpu")
+    settings = llm.compute_settings()  # type: ignore[attr-defined]
+    assert settings.device == "cpu" and settings.threads == torch.get_num_threads() == THREADS
+    assert (settings.dtype, settings.dtype_reason) == (
+        choose_dtype("auto", "cpu").dtype,
+        choose_dtype("auto", "cpu").reason,
+    )
+    assert getattr(torch, settings.dtype) is llm.dtype  # type: ignore[attr-defined]
+    assert settings.to_dict()["dtype_reason"].startswith("auto: ")

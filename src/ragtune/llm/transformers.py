@@ -13,7 +13,9 @@ cached folder, see :mod:`ragtune.llm.gguf`), or ``"default"`` (SmolLM2-135M-Inst
 
 Speed on CPU comes from batching: prompts are sorted by token length and cut into
 batches (so little padding is computed), left-padded, decoded with a KV cache under
-``torch.inference_mode``, in bfloat16 when the CPU multiplies bf16 faster than fp32.
+``torch.inference_mode``, in bfloat16 when the CPU has bf16 matrix instructions
+(:mod:`ragtune.llm.dtype`).
+``llm.compute_settings()`` says what was chosen (dtype and why, threads).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,45 +41,34 @@ from ragtune.llm.base import (
     as_conversation,
     stream_until_stop,
 )
+from ragtune.llm.dtype import choose_dtype, cpu_has_fast_bf16
 from ragtune.llm.gguf import resolve_model_path
-
-_DTYPES = ("auto", "bfloat16", "float32", "float16")
-_bf16_fast: bool | None = None
 
 
 def cpu_bf16_is_fast() -> bool:
-    """Whether this CPU multiplies bf16 matrices clearly faster than fp32 (probed once).
-
-    CPUs with AVX512-BF16 or AMX run bf16 GEMMs ~2x faster; on others bf16 is emulated
-    and slower, so "auto" keeps fp32 there.
-    """
-    global _bf16_fast
-    if _bf16_fast is None:
-        torch = require("torch", "rag")
-
-        def seconds(dtype: Any) -> float:
-            a, b = torch.randn(256, 576, dtype=dtype), torch.randn(576, 1536, dtype=dtype)
-            for _ in range(2):
-                a @ b
-            start = time.perf_counter()
-            for _ in range(6):
-                a @ b
-            return time.perf_counter() - start
-
-        _bf16_fast = seconds(torch.bfloat16) * 1.25 < seconds(torch.float32)
-    return _bf16_fast
+    """Whether this CPU has bf16 matrix instructions (AMX-BF16 or AVX512-BF16), read from
+    its feature flags (not timed); kept for callers of the old name, see
+    :func:`ragtune.llm.dtype.cpu_has_fast_bf16`."""
+    return cpu_has_fast_bf16()
 
 
 def pick_dtype(dtype: str, device: str) -> Any:
-    """The torch dtype for ``dtype`` ("auto" | "bfloat16" | "float32" | "float16")."""
-    torch = require("torch", "rag")
-    if dtype not in _DTYPES:
-        raise ConfigError(f"llm.dtype must be one of {', '.join(_DTYPES)} (got {dtype!r})")
-    if dtype != "auto":
-        return getattr(torch, dtype)
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_bf16_is_fast() else torch.float32
+    """The torch dtype for ``dtype`` ("auto" | "bfloat16" | "float32" | "float16");
+    :func:`ragtune.llm.dtype.choose_dtype` says why."""
+    return choose_dtype(dtype, device).torch_dtype()
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """What a generator computes with, chosen at run time; a run file records it."""
+
+    device: str
+    dtype: str
+    dtype_reason: str
+    threads: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class TransformersGenerator(Generator):
@@ -116,7 +108,8 @@ class TransformersGenerator(Generator):
             # On a machine shared with other busy processes, fewer threads (even 1) can be
             # several times faster: spinning OpenMP threads wait on preempted peers.
             torch.set_num_threads(num_threads or os.cpu_count() or 1)
-        self.dtype = pick_dtype(dtype, self.device)
+        self.dtype_choice = choose_dtype(dtype, self.device)
+        self.dtype: Any = self.dtype_choice.torch_dtype()
         self.max_batch_tokens = max_batch_tokens
         self.path = resolve_model_path(model)
         try:
@@ -284,6 +277,20 @@ class TransformersGenerator(Generator):
         with self._lock, torch.inference_mode(), self._adapter(adapter):
             out = self.model.generate(**enc, **self._generate_kwargs(params), **extra)
         return enc, out
+
+    def compute_settings(self) -> ComputeSettings:
+        """The device, dtype (and why) and intra-op threads in use now.
+
+        >>> llm.compute_settings().to_dict()
+        {'device': 'cpu', 'dtype': 'bfloat16', 'dtype_reason': 'auto: the CPU has ...', ...}
+        """
+        torch = require("torch", "rag")
+        return ComputeSettings(
+            device=self.device,
+            dtype=self.dtype_choice.dtype,
+            dtype_reason=self.dtype_choice.reason,
+            threads=int(torch.get_num_threads()),
+        )
 
     def _generate_batch(
         self, conversations: list[list[ChatMessage]], params: GenerationParams, adapter: str | None
