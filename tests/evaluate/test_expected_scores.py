@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml  # a dev dependency: this test must run, never skip
 
 from ragtune.demo import load_qa, write_demo_corpus
 from ragtune.evaluate import evaluate
@@ -23,8 +24,6 @@ from ragtune.project import Project
 from ragtune.testing.scripted_generator import ScriptedGenerator
 from tests.evaluate.conftest import SCRIPTED
 from tests.evaluate.doubles import overlap_reader
-
-yaml = pytest.importorskip("yaml")
 
 EXPECTED = Path(__file__).parents[1] / "expected" / "demo_scripted.yaml"
 QUESTIONS = 40

@@ -64,7 +64,8 @@ def test_run_file_is_self_describing(run_and_path, tiny_project: Project) -> Non
     )
     assert loaded.costs.index.chunks == 6
     assert path in list_runs(tiny_project.runs_dir, "eval")
-    assert latest_run(tiny_project.runs_dir, "eval") is not None
+    latest = latest_run(tiny_project.runs_dir, "eval")
+    assert latest is not None and latest.run_id == loaded.run_id
 
 
 def test_max_questions_is_stratified(tiny_project: Project) -> None:

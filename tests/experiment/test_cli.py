@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ragtune.cli.main import app
+from ragtune.errors import DataError
 from ragtune.project import Project
 from tests.evaluate.conftest import SCRIPTED, tiny_questions, write_tiny_docs
 from tests.experiment.conftest import write_changes
@@ -70,4 +71,6 @@ def test_eval_with_a_users_csv(tmp_path: Path) -> None:
 def test_recommend_without_runs(tmp_path: Path) -> None:
     root = _project(tmp_path)
     result = runner.invoke(app, ["recommend", "-p", str(root)])
-    assert result.exit_code == 1
+    # `ragtune` prints a RagtuneError as one line (cli.main.main); the runner keeps it.
+    assert result.exit_code == 1 and isinstance(result.exception, DataError)
+    assert "no evaluation runs" in str(result.exception) and "ragtune eval" in str(result.exception)

@@ -24,13 +24,18 @@ def test_runs_are_listed_newest_first_and_served_as_written(
     assert client.get("/v1/runs").json()["data"] == []
     project.runs_dir.mkdir(parents=True, exist_ok=True)
     old = project.runs_dir / "compare-1.json"
-    old.write_text(json.dumps({"kind": "compare", "arms": ["base", "rag"]}))
+    written = {"schema": "ragtune.run/1", "run_id": "compare-1", "kind": "eval", "arms": {}}
+    old.write_text(json.dumps(written))
     os.utime(old, (time.time() - 60, time.time() - 60))
-    (project.runs_dir / "freshness-2.json").write_text(json.dumps({"kind": "freshness"}))
+    (project.runs_dir / "freshness-2.json").write_text(
+        json.dumps({"schema": "ragtune.run/1", "run_id": "freshness-2", "kind": "freshness"})
+    )
     (project.runs_dir / "notes.txt").write_text("not a run")
+    # JSON beside the runs that is not a run (the demo's summary) is not listed as one.
+    (project.runs_dir / "demo-summary.json").write_text(json.dumps({"stages": []}))
     listed = client.get("/v1/runs").json()["data"]
     assert [r["id"] for r in listed] == ["freshness-2", "compare-1"]
-    assert client.get("/v1/runs/compare-1").json() == {"kind": "compare", "arms": ["base", "rag"]}
+    assert client.get("/v1/runs/compare-1").json() == written
     assert client.get("/v1/runs/notes").status_code == 404
     (project.runs_dir / "partial.json").write_text('{"kind": ')
     assert client.get("/v1/runs/partial").status_code == 409

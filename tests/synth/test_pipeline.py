@@ -220,10 +220,10 @@ def test_datasets_load_every_file(project: Project, qa_file: Path) -> None:
         project, source="qa-file", path=qa_file, paraphrases=0, generator=ScriptedGenerator()
     )
     for name in ("train_qa", "heldout", "qa_sft", "raft_train"):
-        loaded = datasets.load_dataset(
-            "json", data_files=str(project.data_dir / f"{name}.jsonl"), split="train"
-        )
-        assert len(loaded) > 0
+        path = project.data_dir / f"{name}.jsonl"
+        loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+        rows = path.read_text(encoding="utf-8").splitlines()
+        assert len(rows) > 0 and len(loaded) == len(rows), name
 
 
 def test_from_corpus_with_the_scripted_generator(project: Project) -> None:

@@ -12,7 +12,7 @@ from ragtune.project import Project
 from ragtune.prompts import NOT_FOUND, rag_messages
 from ragtune.systems import RAGSystem, build_system
 from ragtune.systems.citations import resolve_citations
-from ragtune.testing.scripted_generator import ScriptedGenerator
+from ragtune.testing.scripted_generator import DONT_KNOW, ScriptedGenerator
 from tests.retrieve.test_fusion import hit
 from tests.test_ingest import FAST, write_docs
 
@@ -101,4 +101,5 @@ def test_scripted_generator_is_reachable_by_name() -> None:
     from ragtune.registry import generators
 
     llm = generators.create("scripted")
-    assert llm.generate([[ChatMessage("user", "hi")]])[0].text
+    # Closed book, no passages to read: the scripted rule says it does not know.
+    assert llm.generate([[ChatMessage("user", "hi")]])[0].text == DONT_KNOW

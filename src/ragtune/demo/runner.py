@@ -281,9 +281,10 @@ class _Demo:
         from ragtune.demo import load_qa
         from ragtune.evaluate.runner import evaluate
         from ragtune.report.text import interval_text
+        from ragtune.synth import files
 
         # Without synthesis there is no held-out split: ask the demo's own questions.
-        has_split = (self.project.data_dir / "heldout.jsonl").is_file()
+        has_split = (self.project.data_dir / files.HELDOUT).is_file()
         questions = None if has_split else load_qa(self.qa_v1)
         arms = registered_arms.names()
         run, self.result.eval_run = self.stages.run(

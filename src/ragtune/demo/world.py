@@ -97,10 +97,6 @@ class World:
     # fact id -> the value it had in version 1, for facts that version 2 changed
     previous: dict[str, Fact] = field(default_factory=dict)
 
-    @property
-    def short_name(self) -> str:
-        return self.company.split()[0]
-
     def family(self, slug: str) -> Family:
         return next(f for f in self.families if f.slug == slug)
 

@@ -177,6 +177,3 @@ def seed_spread(values_by_seed: dict[int, float]) -> dict[str, Any]:
         "max": round(max(values), 4),
     }
 
-
-def pairs(items: Sequence[str]) -> list[tuple[str, str]]:
-    return list(combinations(items, 2))

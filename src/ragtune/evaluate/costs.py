@@ -17,12 +17,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragtune.synth import files
+from ragtune.tune.manifest import MANIFEST_FILE as ADAPTER_MANIFEST
+
 if TYPE_CHECKING:
     from ragtune.project import Project
     from ragtune.types import IngestReport
 
 INGEST_LOG = "ingest-log.jsonl"
-ADAPTER_MANIFEST = "ragtune_manifest.json"
 _TRAIN_FIELDS = (
     "train_seconds",
     "cpu_seconds",
@@ -114,7 +116,7 @@ def index_costs(project: Project, measure_if_unknown: bool = True) -> dict[str, 
 
 
 def synth_costs(data_dir: Path) -> dict[str, Any] | None:
-    path = data_dir / "manifest.json"
+    path = data_dir / files.MANIFEST
     if not path.is_file():
         return None
     manifest = json.loads(path.read_text(encoding="utf-8"))

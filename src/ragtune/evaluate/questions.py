@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import DataError
+from ragtune.synth import files
 from ragtune.types import QAExample
 
 if TYPE_CHECKING:
     from ragtune.project import Project
 
-HELDOUT_FILE = "heldout.jsonl"
+HELDOUT_FILE = files.HELDOUT
 
 
 def split_of(row: QAExample) -> str:

@@ -36,6 +36,8 @@ from ragtune.evaluate.resources import PeakMemory, Stopwatch
 from ragtune.evaluate.results import ArmSummary, Comparison, OneOffCosts
 from ragtune.evaluate.scoring import add_semantic_similarity, score
 from ragtune.progress import Progress
+from ragtune.synth import files
+from ragtune.tune.manifest import MANIFEST_FILE
 from ragtune.types import QAExample
 
 if TYPE_CHECKING:
@@ -224,11 +226,11 @@ def _manifests(project: Project) -> dict[str, Any]:
     import json
 
     out: dict[str, Any] = {}
-    data_manifest = project.data_dir / "manifest.json"
+    data_manifest = project.data_dir / files.MANIFEST
     if data_manifest.is_file():
         out["data"] = json.loads(data_manifest.read_text(encoding="utf-8"))
     for name, folder in project.available_adapters().items():
-        manifest = Path(folder) / "ragtune_manifest.json"
+        manifest = Path(folder) / MANIFEST_FILE
         if manifest.is_file():
             loaded = json.loads(manifest.read_text(encoding="utf-8"))
             loaded.pop("loss_history", None)

@@ -15,7 +15,6 @@ from ragtune.evaluate.metrics import (
     contains_answer,
     cosine,
     is_long_answer,
-    normalize_answer,
     score_answer,
 )
 from ragtune.evaluate.records import QuestionRecord
@@ -114,6 +113,3 @@ def add_semantic_similarity(records: Sequence[QuestionRecord], embedder: Embedde
         record.scores["semantic"] = round(best, 4)
     return len(todo)
 
-
-def empty_prediction(record: QuestionRecord) -> bool:
-    return not normalize_answer(record.prediction)

@@ -43,6 +43,7 @@ from ragtune.experiment.changes import ChangedFact, freshness_questions, load_ch
 from ragtune.experiment.refresh import modes_for, retrain, training_available
 from ragtune.progress import Progress
 from ragtune.registry import arms as registered_arms
+from ragtune.synth import files
 from ragtune.types import QAExample
 
 if TYPE_CHECKING:
@@ -202,14 +203,14 @@ def freshness_question_set(
             f"no changes file for {update}: pass --changes FILE (JSONL: question, old_answers, new_answers)"
         )
     facts = load_changes_file(changes_path)
-    heldout = _read_rows(project.data_dir / "heldout.jsonl")
+    heldout = _read_rows(project.data_dir / files.HELDOUT)
     update_qa = Path(update).expanduser() / "qa.jsonl"
     if not heldout and update_qa.is_file():
         # No held-out split (nothing synthesized): unchanged facts come from the update's own questions.
         from ragtune.synth.qa_file import load_qa_file
 
         heldout = load_qa_file(update_qa)
-    trained_facts = {r.fact_id for r in _read_rows(project.data_dir / "train_qa.jsonl")}
+    trained_facts = {r.fact_id for r in _read_rows(project.data_dir / files.TRAIN_QA)}
     changed, unchanged = freshness_questions(
         facts, heldout, trained_facts, limit or settings.freshness_questions, seed=settings.seed
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ragtune.errors import RagtuneError
 from ragtune.evaluate.resources import PeakMemory, Stopwatch
 from ragtune.progress import Progress
+from ragtune.synth import files
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -55,7 +56,7 @@ def synth_source(
 ) -> dict[str, Any]:
     """How to re-synthesize after an update: the same source as last time, with the
     updated folder's ``qa.jsonl`` when the source was a QA file that the update ships."""
-    manifest_path = project.data_dir / "manifest.json"
+    manifest_path = project.data_dir / files.MANIFEST
     manifest = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     )

@@ -17,8 +17,8 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 @dataclass
-class RunFile:
-    """One evaluation run file: ``id`` is its file name without ``.json``."""
+class RunListing:
+    """One run file as ``/v1/runs`` lists it: ``id`` is its file name without ``.json``."""
 
     id: str
     path: Path
@@ -43,12 +43,13 @@ def valid_run_id(run_id: str) -> bool:
     return bool(RUN_ID.match(run_id)) and ".." not in run_id
 
 
-def list_runs(runs_dir: Path, root: Path) -> list[RunFile]:
-    """The run files under ``runs_dir`` (not in subfolders), newest first."""
-    if not runs_dir.is_dir():
-        return []
+def list_runs(runs_dir: Path, root: Path) -> list[RunListing]:
+    """The run files under ``runs_dir`` (not in subfolders), newest first: the files
+    :func:`ragtune.evaluate.records.list_runs` recognises as runs, inside the project."""
+    from ragtune.evaluate.records import list_runs as run_files
+
     runs = []
-    for path in runs_dir.glob("*.json"):
+    for path in run_files(runs_dir):
         if (
             valid_run_id(path.stem)
             and path.is_file()
@@ -56,7 +57,7 @@ def list_runs(runs_dir: Path, root: Path) -> list[RunFile]:
             and is_inside(path, root)
         ):
             info = path.stat()
-            runs.append(RunFile(path.stem, path, info.st_size, info.st_mtime))
+            runs.append(RunListing(path.stem, path, info.st_size, info.st_mtime))
     return sorted(runs, key=lambda r: (-r.modified, r.id))
 
 

@@ -25,7 +25,7 @@ NO_REPORT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>No report yet · ragtune</title><link rel="stylesheet" href="/static/style.css"></head>
 <body class="plain"><main class="notice"><h1>No comparison report yet</h1>
 <p>Reports appear here once an evaluation has run. In the project folder, run:</p>
-<pre>ragtune compare</pre><p>and reload this page. (Looked in <code>{runs_dir}</code>.)</p>
+<pre>ragtune eval &amp;&amp; ragtune report</pre><p>and reload this page. (Looked in <code>{runs_dir}</code>.)</p>
 <p><a href="/">Back to ragtune</a></p></main></body></html>"""
 
 
