@@ -11,8 +11,8 @@ import pytest
 from ragtune.errors import BackendUnavailableError
 from ragtune.llm import ChatMessage, GenerationError, GenerationParams, Generator
 from ragtune.llm.openai import OpenAIGenerator, parse_retry_after
+from ragtune.testing.generator_contract import GeneratorContract
 
-from .contract import GeneratorContract
 from .fake_openai_server import FakeOpenAIServer
 
 pytestmark = pytest.mark.integration

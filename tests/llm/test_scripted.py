@@ -4,9 +4,8 @@ import pytest
 
 from ragtune.config import LLMConfig
 from ragtune.llm import ChatMessage, GenerationParams, Generator, create_generator
+from ragtune.testing.generator_contract import GeneratorContract
 from ragtune.testing.scripted_generator import ScriptedGenerator
-
-from .contract import GeneratorContract
 
 RAG_PROMPT = (
     "Answer from the passages and cite them.\n\n"

@@ -11,8 +11,7 @@ import pytest
 from ragtune.errors import ConfigError
 from ragtune.llm import ChatMessage, GenerationParams, Generator
 from ragtune.llm.gguf import is_converted, resolve_default_model
-
-from .contract import QUESTIONS, GeneratorContract, convs
+from ragtune.testing.generator_contract import QUESTIONS, GeneratorContract, convs
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("torch")
