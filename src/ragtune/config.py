@@ -59,6 +59,32 @@ class CorpusConfig(Section):
     max_file_mb: float = Field(
         50.0, gt=0, description="Files larger than this are skipped and reported."
     )
+    max_unzipped_mb: float = Field(
+        128.0,
+        gt=0,
+        le=65536,
+        description="Load budget: an archive (DOCX) larger than this once unzipped is skipped.",
+    )
+    max_elements: int = Field(
+        100_000,
+        ge=1,
+        le=100_000_000,
+        description="Load budget: a file with more elements (DOCX paragraphs and tables, "
+        "HTML tags, PDF pages, JSONL lines) is skipped before they are parsed.",
+    )
+    max_seconds_per_file: float = Field(
+        120.0,
+        gt=0,
+        le=86400,
+        description="Load budget: a file still loading after this many seconds is skipped.",
+    )
+    max_text_mb: float = Field(
+        64.0,
+        gt=0,
+        le=65536,
+        description="Load budget: a file whose extracted text exceeds this many million "
+        "characters is skipped.",
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> CorpusConfig:
@@ -173,6 +199,38 @@ class SynthConfig(Section):
         None, ge=1, description="Generate QA from at most this many chunks (a seeded sample)."
     )
     seed: int = 0
+    generator: Literal["auto", "extractive", "teacher"] = Field(
+        "auto",
+        description="Who writes questions from the corpus: 'extractive' (rules, no model), "
+        "'teacher' (synth.teacher), or 'auto' (the teacher when one is configured, else extractive).",
+    )
+    teacher: LLMConfig | None = Field(
+        None,
+        description="A generator that writes QA pairs and paraphrases: any llm backend "
+        "(e.g. backend='openai' with base_url, or an HF model id). Unset: no model writes questions.",
+    )
+    allow_base_as_teacher: bool = Field(
+        False,
+        description="Let synth.teacher be the evaluated model itself (same backend and model as [llm]).",
+    )
+    phrasings: int = Field(
+        3, ge=2, le=8, description="Extractive questions per fact (>= 2, so a phrasing can be held out)."
+    )
+    max_facts_per_chunk: int = Field(
+        8, ge=1, le=100, description="Extractive facts kept per chunk (a seeded sample beyond it)."
+    )
+    near_duplicate: float = Field(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        description="Word-set Jaccard at which a question with a kept question's answer is dropped.",
+    )
+
+    @model_validator(mode="after")
+    def _teacher_when_chosen(self) -> SynthConfig:
+        if self.generator == "teacher" and self.teacher is None:
+            raise ValueError("synth.generator = 'teacher' needs a [synth.teacher] section (backend, model)")
+        return self
 
 
 class TuneConfig(Section):

@@ -10,6 +10,7 @@ The Python API that the CLI and the HTTP server are thin layers over::
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +19,7 @@ from ragtune.config import CONFIG_FILE, STATE_DIR, RagtuneConfig, config_to_toml
 from ragtune.embed.base import Embedder, create_embedder
 from ragtune.errors import IndexMissingError, RagtuneError
 from ragtune.index import CheckReport, Store, open_store
-from ragtune.ingest import (
-    EMBEDDER_FINGERPRINT,
-    INDEX_KEY,
-    recover_interrupted_swap,
-    swap_folders,
-    sync_paths,
-    write_lock,
-)
+from ragtune.ingest import EMBEDDER_FINGERPRINT, INDEX_KEY, sync_paths, write_lock
 from ragtune.progress import Progress
 from ragtune.retrieve.rerank import Reranker
 from ragtune.retrieve.retriever import Mode, Retriever
@@ -137,8 +131,9 @@ class Project:
 
     @property
     def store(self) -> Store:
+        """The configured store, opened on first use (a backend finishes or rolls back
+        a rebuild that a kill interrupted when it opens)."""
         if self._store is None:
-            recover_interrupted_swap(self.store_dir)
             self._store = open_store(self.config.index, default_path=self.store_dir)
         return self._store
 
@@ -247,22 +242,13 @@ class Project:
     def ingest(
         self, paths: list[Path | str], mirror: bool = False, progress: Progress | None = None
     ) -> IngestReport:
-        """Index the files and folders in ``paths`` incrementally (see ``ragtune.ingest``)."""
+        """Index the files and folders in ``paths`` incrementally (see ``ragtune.ingest``:
+        what counts as changed, moved or deleted, and how a re-index is swapped in through
+        the store's ``begin_rebuild``/``commit_rebuild``)."""
         resolved = [Path(p).expanduser() for p in paths]
         for path in resolved:
-            if not path.exists():
+            if not os.path.lexists(path):
                 raise RagtuneError(f"{path}: no such file or folder")
-        sibling_dir = self.store_dir.with_name(self.store_dir.name + ".next")
-
-        def open_sibling() -> Store:
-            return open_store(
-                self.config.index.model_copy(update={"path": str(sibling_dir)}), sibling_dir
-            )
-
-        def swap_sibling() -> Store:
-            swap_folders(self.store_dir, sibling_dir)
-            return open_store(self.config.index, default_path=self.store_dir)
-
         with write_lock(self.state_dir / "store.lock"):
             report, store = sync_paths(
                 self.store,
@@ -271,8 +257,6 @@ class Project:
                 self.config.corpus,
                 self.index_key,
                 self.chunker(),
-                open_sibling=open_sibling,
-                swap_sibling=swap_sibling,
                 mirror=mirror,
                 progress=progress,
             )

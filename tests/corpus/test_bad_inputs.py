@@ -58,10 +58,31 @@ def test_random_high_bytes_are_not_guessed_as_latin1(tmp_path):
     assert reason.endswith(" 7") or "byte 7" in reason
 
 
-def test_damaged_utf8_is_not_read_as_cp1252(tmp_path):
-    # Valid UTF-8 'é' then a stray byte: decoding as cp1252 would garble the 'é'.
+def test_one_bad_utf8_byte_is_replaced_and_reported_not_rejected(tmp_path):
+    # Valid UTF-8 'é' then a stray byte: decoding as cp1252 would garble the 'é', and
+    # one bad byte must not cost the whole file.
     (tmp_path / "mixed.txt").write_bytes("café ".encode() + b"\xff rest")
-    assert only_error(tmp_path / "mixed.txt").reason == "not valid UTF-8 text at byte 6"
+    result = load_file(tmp_path / "mixed.txt")
+    assert [d.text for d in result.documents] == ["café \ufffd rest"]
+    assert [e.reason for e in result.errors] == [
+        "1 invalid UTF-8 byte sequence(s), first at byte 6, replaced by U+FFFD; the rest is indexed"
+    ]
+
+
+def test_many_bad_utf8_bytes_still_reject_the_file(tmp_path):
+    # UTF-8 (the é), so not cp1252; ten bad bytes in 545 is more than one per 200.
+    data = ("word " * 100 + "café ").encode() + b"\xff " * 10
+    (tmp_path / "damaged.txt").write_bytes(data)
+    assert only_error(tmp_path / "damaged.txt").reason == "not valid UTF-8 text at byte 506"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_text_not_binary(tmp_path, codec):
+    text = "# Ångström guide\n\nThe X200 ships from Tromsø in 3 days.\n"
+    (tmp_path / "u16.md").write_bytes(text.encode(codec))
+    (doc,) = load_file(tmp_path / "u16.md").documents
+    assert doc.text == text.strip() and doc.meta["encoding"] == codec
+    assert doc.title == "Ångström guide"
 
 
 def test_too_large(tmp_path):
@@ -278,14 +299,14 @@ def test_unlistable_folder_is_reported(tmp_path, monkeypatch):
     assert [d.id for r in results for d in r.documents] == ["ok.md"]
 
 
-def test_docx_zip_bomb_is_refused(tmp_path, monkeypatch):
-    import ragtune.corpus.loaders.docx as docx_loader
+def test_docx_zip_bomb_is_refused(tmp_path):
+    from ragtune.corpus.loaders.budget import LoadBudget
 
     from .conftest import write_docx
 
     path = write_docx(tmp_path / "bomb.docx", [("p", "x" * 5000)])
-    monkeypatch.setattr(docx_loader, "MAX_UNZIPPED_MB", 0.001)
-    assert only_error(path).reason.startswith("too large when unzipped")
+    reason = only_error(path, budget=LoadBudget(max_unzipped_mb=0.001)).reason
+    assert reason.startswith("too large when unzipped") and "corpus.max_unzipped_mb=0.001" in reason
 
 
 def test_deeply_nested_html_loads(tmp_path):

@@ -189,10 +189,26 @@ def test_prefers_paragraph_boundaries():
         assert chunk.text.endswith(".")  # every cut at a paragraph end
 
 
-def test_single_huge_word_is_kept_whole():
+def test_a_word_up_to_the_char_cap_is_kept_whole():
     word = "a" * 5000
-    chunks = RecursiveChunker(16, 4).split(Document(id="w", text=f"short start {word} short end"))
+    chunker = RecursiveChunker(16, 4, max_chunk_chars=5000)
+    chunks = chunker.split(Document(id="w", text=f"short start {word} short end"))
     assert any(c.text == word for c in chunks)
+
+
+@pytest.mark.parametrize("counter", ["words", "chars"])
+def test_a_word_over_the_char_cap_is_cut_into_capped_chunks(counter):
+    # A 1 MB line without whitespace (the 5 MB case, smaller): the word counter sees one
+    # token, yet no chunk may be longer than the hard cap (16 chars per token: 256).
+    word = "".join(chr(ord("a") + i % 26) for i in range(1_000_000))
+    text = f"Intro line.\n{word}\nOutro line."
+    count = make_token_counter("words") if counter == "words" else len
+    chunks = RecursiveChunker(16, 4, count_tokens=count).split(Document(id="w", text=text))
+    assert max(len(c.text) for c in chunks) <= 16 * 16
+    assert all(c.text == text[c.start_char : c.end_char] for c in chunks)
+    covered = "".join(c.text for c in chunks if c.text[0] not in "IO")
+    assert word in covered
+    assert [c.index for c in chunks] == list(range(len(chunks)))
 
 
 def test_empty_and_whitespace_documents():

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from ragtune.corpus.chunking import Chunker, RecursiveChunker, make_token_counter
 from ragtune.corpus.clean import clean_text
-from ragtune.corpus.loaders import LoadResult, iter_load, load_file
+from ragtune.corpus.loaders import LoadBudget, LoadResult, iter_load, load_file
 
 __all__ = [
     "Chunker",
+    "LoadBudget",
     "LoadResult",
     "RecursiveChunker",
     "clean_text",

@@ -5,6 +5,13 @@ A write replaces a document and all its chunks and vectors in one transaction, s
 killed process leaves each document either wholly old, wholly new, or absent. Hits come
 best first, equal scores in chunk-id order, so results never depend on ingest history.
 
+A rebuild (another embedder or chunking) goes through the store too, so a backend that
+is a folder, a server collection or anything else can do it its own way::
+
+    sibling = store.begin_rebuild()        # empty, or what a killed rebuild left
+    sibling.write(...)                     # the old store keeps serving meanwhile
+    store = store.commit_rebuild(sibling)  # swapped in; use the returned store
+
 Metadata filters (``filters=`` of every search) follow one grammar, spelled out and
 tested in ``ragtune.testing.store_contract``: ``{key: value or list of values}``,
 AND across keys, any-of within a list, values compared by their text
@@ -14,6 +21,8 @@ every backend (``FilterError`` otherwise); ``matches_filters`` is its reference 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +74,25 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def document_hash(document: Document) -> str:
+    """What a store records as a document's ``content_hash``: SHA-256 over its text,
+    title and metadata, so an edit of any of them (an HTML ``<title>``, a JSONL ``lang``)
+    is a change that ingest re-indexes. Equal documents, equal hash, on every machine.
+
+    >>> a = Document(id="a", text="t", title="T", meta={"lang": "en"})
+    >>> document_hash(a) == document_hash(Document(id="b", text="t", title="T", meta={"lang": "de"}))
+    False
+    """
+    payload = json.dumps(
+        [document.text, document.title, document.meta],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def filter_text(value: object) -> str | None:
@@ -190,6 +218,31 @@ class Store(ABC):
     @abstractmethod
     def clear(self) -> None:
         """Remove every document (used when the embedder or chunking changes)."""
+
+    @abstractmethod
+    def set_sources(self, sources: Mapping[str, str]) -> int:
+        """Set ``source`` of the documents ``{doc_id: source}`` names (and of their chunks),
+        keeping texts and vectors: a moved folder is not re-embedded. Returns how many
+        documents existed."""
+
+    # -- rebuilds (another embedder or chunking) ------------------------------------------
+    @abstractmethod
+    def begin_rebuild(self) -> Store:
+        """The sibling store a rebuild writes into while this one keeps serving.
+
+        It is empty, or holds what an interrupted (killed) rebuild wrote, settings
+        included, so a rebuild resumes by hash. Only one rebuild per store at a time:
+        callers hold the project's write lock.
+        """
+
+    @abstractmethod
+    def commit_rebuild(self, sibling: Store) -> Store:
+        """Replace this store's contents by ``sibling``'s (from ``begin_rebuild``).
+
+        Both stores are closed; the returned store is the one to use from now on. A
+        process killed at any point leaves either the old contents or the new, never a
+        mix: a backend completes or rolls back an interrupted commit when next opened.
+        """
 
     # -- reads --------------------------------------------------------------------------
     @abstractmethod

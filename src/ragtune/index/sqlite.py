@@ -13,6 +13,9 @@ kept in SQLite. So a process killed at any point leaves nothing to repair: the c
 simply stale and rebuilt. SQLite runs in WAL mode: readers in other processes keep
 reading while one process writes.
 
+A rebuild writes a sibling store in ``<folder>.next`` and swaps the folders with two
+renames (``ragtune.index.folder_swap``); every open finishes a swap a kill interrupted.
+
 Hits are ordered by score, then chunk id: FAISS and BM25 are asked for the ``k`` best
 *with ties* (every candidate scoring the same as the ``k``-th), and the tie is cut by
 chunk id, not by rowid, which records ingest history.
@@ -25,7 +28,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -39,9 +42,11 @@ from ragtune.index.base import (
     IndexedDocument,
     Store,
     check_items,
+    document_hash,
     normalize_filters,
 )
 from ragtune.index.bm25 import BM25Index
+from ragtune.index.folder_swap import recover_interrupted_swap, sibling_folder, swap_folders
 from ragtune.index.sqlite_derived import DerivedIndexes, read_cache, write_cache
 from ragtune.types import Chunk, Document, Hit
 
@@ -93,6 +98,7 @@ class SQLiteStore(Store):
 
     def __init__(self, path: Path | str, dim: int | None = None) -> None:
         self.path = Path(path)
+        recover_interrupted_swap(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
@@ -237,7 +243,7 @@ class SQLiteStore(Store):
                             doc.id,
                             doc.source,
                             doc.title,
-                            doc.hash,
+                            document_hash(doc),
                             doc.text,
                             json.dumps(doc.meta),
                             len(chunks),
@@ -291,6 +297,34 @@ class SQLiteStore(Store):
                 db.execute("DELETE FROM chunks")
                 db.execute("DELETE FROM documents")
             self._derived.clear(self._committed[1])
+
+    def set_sources(self, sources: Mapping[str, str]) -> int:
+        if not sources:
+            return 0
+        with self._lock:
+            self._ensure_fresh()
+            existed = 0
+            with self._transaction() as db:
+                for doc_id, source in sources.items():
+                    existed += db.execute(
+                        "UPDATE documents SET source=? WHERE id=?", (source, doc_id)
+                    ).rowcount
+            self._mirror([], [])
+            return existed
+
+    # -- rebuilds -----------------------------------------------------------------------
+    def begin_rebuild(self) -> SQLiteStore:
+        """The store in ``<folder>.next``: empty, or what a killed rebuild left there."""
+        return SQLiteStore(sibling_folder(self.path))
+
+    def commit_rebuild(self, sibling: Store) -> SQLiteStore:
+        """Close both stores, swap the sibling's folder in, and open it here."""
+        if not isinstance(sibling, SQLiteStore):
+            raise TypeError(f"a SQLite store rebuilds from a SQLite store, not {sibling!r}")
+        sibling.close()
+        self.close()
+        swap_folders(self.path, sibling.path)
+        return SQLiteStore(self.path)
 
     # -- reads --------------------------------------------------------------------------
     def document_hashes(self) -> dict[str, str]:

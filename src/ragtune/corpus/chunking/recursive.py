@@ -43,6 +43,8 @@ _SENTENCE_END = re.compile(
     r"(?:(?<![.!?…])[.!?…]+[\"'”’)\]]*[ \t]+|(?<![。！？])[。！？]+[\"'”’」』)\]]*)(?=\S)"
 )
 _SPACE_RUN = re.compile(r"\s+")
+#: The default hard cap on a chunk's whitespace-free run, in characters per token of size.
+CHARS_PER_TOKEN_CAP = 16
 _NON_SPACE_RUN = re.compile(r"\S+")
 
 
@@ -50,8 +52,10 @@ class RecursiveChunker(Chunker):
     """Split documents into chunks of at most ``chunk_size_tokens`` tokens.
 
     ``count_tokens`` is any ``str -> int`` function; default: the fast word
-    approximation (``make_token_counter("words")``). A chunk is longer than the size
-    only when a single whitespace-free word is.
+    approximation (``make_token_counter("words")``). A whitespace-free run longer than
+    ``max_chunk_chars`` (default ``CHARS_PER_TOKEN_CAP * chunk_size_tokens``) is cut
+    every ``max_chunk_chars`` characters, each piece a chunk of its own: a 5 MB line
+    with no spaces is never one 5 MB chunk, whatever the token counter says.
 
     >>> chunker = RecursiveChunker(chunk_size_tokens=256, chunk_overlap_tokens=32)
     >>> chunker.split(Document(id="a.txt", text="Hello there."))[0].text
@@ -66,6 +70,7 @@ class RecursiveChunker(Chunker):
         chunk_size_tokens: int = 256,
         chunk_overlap_tokens: int = 32,
         count_tokens: Callable[[str], int] | None = None,
+        max_chunk_chars: int | None = None,
     ) -> None:
         if chunk_size_tokens < 1:
             raise ConfigError(f"chunk_size_tokens must be >= 1 (got {chunk_size_tokens})")
@@ -74,9 +79,12 @@ class RecursiveChunker(Chunker):
                 f"chunk_overlap_tokens must be >= 0 and smaller than chunk_size_tokens "
                 f"({chunk_size_tokens}) (got {chunk_overlap_tokens})"
             )
+        if max_chunk_chars is not None and max_chunk_chars < 1:
+            raise ConfigError(f"max_chunk_chars must be >= 1 (got {max_chunk_chars})")
         self.chunk_size_tokens = chunk_size_tokens
         self.chunk_overlap_tokens = chunk_overlap_tokens
         self.count_tokens: Callable[[str], int] = count_tokens or WordTokenCounter()
+        self.max_chunk_chars = max_chunk_chars or CHARS_PER_TOKEN_CAP * chunk_size_tokens
 
     @classmethod
     def from_config(
@@ -152,6 +160,8 @@ class _Plan:
         self.overlap = chunker.chunk_overlap_tokens
         self.min_fill = chunker.min_fill
         self.count = chunker.count_tokens
+        self.max_chars = chunker.max_chunk_chars
+        self.long_run = re.compile(rf"\S{{{self.max_chars + 1},}}")
         self.token_starts: Sequence[int] | None = None
         self.weight = 1.0
         if isinstance(self.count, TokenCounter):
@@ -201,16 +211,25 @@ class _Plan:
             return (bisect_left(ts, end) - bisect_left(ts, start)) * self.weight
         return float(self.count(self.text[start:end]))
 
+    def _oversized(self, i: int) -> bool:
+        """Atom ``i`` has more tokens than a chunk, or a word longer than the char cap."""
+        s, e = self.starts[i], self.ends[i]
+        if self.tokens[i] > self.size + _EPS:
+            return True
+        return e - s > self.max_chars and self.long_run.search(self.text, s, e) is not None
+
     def _split_oversized(self) -> None:
-        """Cut atoms longer than a chunk at spaces, so only a single word can be too long."""
-        if all(t <= self.size + _EPS for t in self.tokens):
+        """Cut atoms longer than a chunk at spaces, and words longer than the char cap
+        every ``max_chars``: only a single word of at most ``max_chars`` can be too long."""
+        oversized = [self._oversized(i) for i in range(len(self.starts))]
+        if not any(oversized):
             return
         starts: list[int] = []
         strength: list[int] = []
         heading: list[bool] = []
         tokens: list[float] = []
         for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)):
-            if self.tokens[i] <= self.size + _EPS:
+            if not oversized[i]:
                 starts.append(s)
                 strength.append(self.strength[i])
                 heading.append(self.is_heading[i])
@@ -218,10 +237,22 @@ class _Plan:
                 continue
             cuts = [s] + [m.end() for m in _SPACE_RUN.finditer(self.text, s, e) if s < m.end() < e]
             piece_ends = [*cuts[1:], e]
+            hard: set[int] = set()
+            for piece_start, piece_end in zip(cuts, piece_ends, strict=True):
+                if piece_end - piece_start > self.max_chars:
+                    hard.update(range(piece_start, piece_end, self.max_chars))
+            if hard:
+                cuts = sorted(set(cuts) | hard)
+                piece_ends = [*cuts[1:], e]
             starts.extend(cuts)
             strength.extend([self.strength[i]] + [WORD] * (len(cuts) - 1))
             heading.extend([self.is_heading[i]] * len(cuts))
-            tokens.extend(self._count_atoms(cuts, piece_ends))
+            counted = self._count_atoms(cuts, piece_ends)
+            # A piece of a hard-cut word fills a chunk on its own, whatever it counts as.
+            tokens.extend(
+                max(n, float(self.size)) if c in hard or (c + self.max_chars) in hard else n
+                for c, n in zip(cuts, counted, strict=True)
+            )
         self.starts, self.strength, self.is_heading, self.tokens = starts, strength, heading, tokens
         self.ends = [*starts[1:], len(self.text)]
 

@@ -23,11 +23,14 @@ from ragtune.corpus.loaders.base import (
     supported_extensions,
     unregister_loader,
 )
+from ragtune.corpus.loaders.budget import FileBudget, LoadBudget
 from ragtune.corpus.loaders.core import document_id, load_file, read_bytes
 from ragtune.corpus.loaders.walk import default_include, iter_load, iter_paths
 
 __all__ = [
     "LOADERS",
+    "FileBudget",
+    "LoadBudget",
     "LoadResult",
     "Loader",
     "SourceFile",

@@ -6,8 +6,13 @@ and returns per-record problems (a bad JSONL line) in ``LoadResult.errors``::
 
     @register_loader(".rst")
     def load_rst(data: bytes, source: SourceFile) -> LoadResult:
-        text, encoding = decode_text(data, source.display)
+        text, encoding = decode_text(data, source.display, source.notes)
         return LoadResult([make_document(source, text, fmt="rst")])
+
+``source.budget`` is the file's load budget (``ragtune.corpus.loaders.budget``): a loader
+that walks many elements calls ``source.budget.elements(n, "rows")`` before parsing
+them and ``source.budget.tick()`` as it goes. ``source.notes`` collects problems that
+did not stop the file from loading (a replaced byte); they are reported with it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from ragtune.corpus.chunking.headings import find_headings
 from ragtune.corpus.clean import clean_text
+from ragtune.corpus.loaders.budget import FileBudget, LoadBudget
 from ragtune.errors import LoadError
 from ragtune.plugins import load_plugins
 from ragtune.types import Document
@@ -67,10 +73,17 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """The file being loaded: its absolute ``path`` and the ``doc_id`` it gets."""
+    """The file being loaded: its absolute ``path``, the ``doc_id`` it gets, its load
+    ``budget`` being spent, and ``notes``: problems it loaded despite."""
 
     path: Path
     doc_id: str
+    budget: FileBudget = field(default=None, compare=False)  # type: ignore[assignment]
+    notes: list[LoadError] = field(default_factory=list, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            object.__setattr__(self, "budget", LoadBudget().start(str(self.path)))
 
     @property
     def display(self) -> str:
@@ -129,21 +142,28 @@ _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _TYPOGRAPHY = frozenset("‘’‚“”„–—…•·€£¥¢©®™°±§¶«»‹›†‡‰×÷¡¿ªº¹²³¼½¾µ")
 
 
-def decode_text(data: bytes, path: str) -> tuple[str, str]:
-    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or, when the
-    bytes are not UTF-8 but read as plausible Windows-1252/Latin-1 text, that.
+def decode_text(data: bytes, path: str, notes: list[LoadError] | None = None) -> tuple[str, str]:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one
+    when its zero bytes say so), or, when the bytes are not UTF-8 but read as plausible
+    Windows-1252/Latin-1 text, that. UTF-8 with a few bad bytes (one, or at most one
+    per ``REPLACE_AT_MOST`` bytes) is decoded with U+FFFD for them, and a note naming the
+    first is appended to ``notes``.
 
     Returns ``(text, encoding)``; raises ``LoadError`` for empty, binary or
     undecodable data.
 
     >>> decode_text("café".encode("cp1252"), "menu.txt")
     ('café', 'cp1252')
+    >>> decode_text("hi there".encode("utf-16-le"), "u.txt")
+    ('hi there', 'utf-16-le')
     """
     if not data:
         raise LoadError(path, "empty file")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    utf16 = "utf-16" if bom else _bomless_utf16(data)
+    if utf16 is not None:
         try:
-            text, encoding = data.decode("utf-16"), "utf-16"
+            text, encoding = data.decode(utf16), utf16
         except UnicodeDecodeError as exc:
             raise LoadError(path, f"not valid UTF-16 text at byte {exc.start}") from None
     else:
@@ -155,15 +175,48 @@ def decode_text(data: bytes, path: str) -> tuple[str, str]:
             text, encoding = data[offset:].decode("utf-8"), "utf-8"
         except UnicodeDecodeError as exc:
             legacy = None if offset else _legacy_decode(data)
-            if legacy is None:
-                raise LoadError(
-                    path, f"not valid UTF-8 text at byte {exc.start + offset}"
-                ) from None
-            text, encoding = legacy, "cp1252"
+            if legacy is not None:
+                text, encoding = legacy, "cp1252"
+            else:
+                text = data[offset:].decode("utf-8", errors="replace")
+                bad = text.count("\ufffd") - data[offset:].decode("utf-8", "ignore").count("\ufffd")
+                first = exc.start + offset
+                if bad > max(1, len(data) // REPLACE_AT_MOST):
+                    raise LoadError(path, f"not valid UTF-8 text at byte {first}") from None
+                encoding = "utf-8"
+                if notes is not None:
+                    notes.append(
+                        LoadError(
+                            path,
+                            f"{bad} invalid UTF-8 byte sequence(s), first at byte {first},"
+                            " replaced by U+FFFD; the rest is indexed",
+                        )
+                    )
     controls = len(_BINARY_CONTROL.findall(text))
     if controls and controls > len(text) / 100:
         raise LoadError(path, "binary content (control characters), not text")
     return text, encoding
+
+
+#: UTF-8 with more than one bad sequence per this many bytes (and more than one in all)
+#: is rejected as not text, not repaired.
+REPLACE_AT_MOST = 200
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when most of the text's odd (even) bytes are zero, as in
+    ASCII-range UTF-16 without a BOM; else ``None``."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    pairs = len(sample) // 2
+    odd_zero = sample[1::2].count(0)
+    even_zero = sample[0::2].count(0)
+    if odd_zero >= 0.7 * pairs and even_zero <= 0.05 * pairs:
+        return "utf-16-le"
+    if even_zero >= 0.7 * pairs and odd_zero <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
 
 
 def _legacy_decode(data: bytes) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
 
 from ragtune.corpus.loaders.base import LoadResult, SourceFile, loader_for, supported_extensions
+from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.errors import LoadError
 
 __all__ = ["document_id", "load_file", "read_bytes"]
@@ -37,6 +39,8 @@ def read_bytes(path: Path, max_file_mb: float | None = None) -> bytes:
     except PermissionError:
         raise LoadError(where, "unreadable: permission denied") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LoadError(where, "symlink loop (too many levels of symbolic links)") from None
         raise LoadError(where, f"unreadable: {exc.strerror or exc}") from None
     if stat.S_ISDIR(info.st_mode):
         raise LoadError(where, "is a directory")
@@ -62,12 +66,19 @@ def read_bytes(path: Path, max_file_mb: float | None = None) -> bytes:
 
 
 def load_file(
-    path: Path | str, root: Path | None = None, *, max_file_mb: float | None = None
+    path: Path | str,
+    root: Path | None = None,
+    *,
+    max_file_mb: float | None = None,
+    budget: LoadBudget | None = None,
 ) -> LoadResult:
     """Load one file into documents. Never raises for bad input: problems are returned.
 
     ``Document.id`` is the path relative to ``root`` (default: the file's folder),
-    with forward slashes; JSONL documents are ``"<relpath>#<record id>"``.
+    with forward slashes; JSONL documents are ``"<relpath>#<record id>"``. The file
+    loads within ``budget`` (default ``LoadBudget()``): over it, it gives no documents
+    and one error saying which limit. Problems it loaded despite (a replaced byte, a bad
+    JSONL line) come as errors beside its documents.
 
     >>> result = load_file(Path("docs/guides/x200.md"), root=Path("docs"))  # doctest: +SKIP
     >>> result.documents[0].id, result.errors  # doctest: +SKIP
@@ -87,8 +98,12 @@ def load_file(
             shown = extension or "(no extension)"
             raise LoadError(str(absolute), f"unsupported file type {shown} (supported: {known})")
         data = read_bytes(absolute, max_file_mb)
-        loaded = loader(data, SourceFile(absolute, document_id(absolute, root)))
-        result.documents, result.errors = loaded.documents, loaded.errors
+        spend = (budget or LoadBudget()).start(str(absolute))
+        source = SourceFile(absolute, document_id(absolute, root), spend)
+        loaded = loader(data, source)
+        spend.text(sum(len(doc.text) for doc in loaded.documents))
+        spend.tick()
+        result.documents, result.errors = loaded.documents, source.notes + loaded.errors
     except LoadError as exc:
         result.errors.append(exc)
     except Exception as exc:  # a parser bug or a file no parser expected: report, go on

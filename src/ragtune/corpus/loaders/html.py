@@ -4,7 +4,7 @@ table rows ``a | b`` lines; scripts, styles and navigation are dropped."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ragtune.corpus.loaders.base import (
@@ -50,9 +50,11 @@ def _collapse(text: str) -> str:
 
 
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, tick: Callable[[str], None] | None = None) -> None:
         self.blocks: list[str] = []
         self.inline: list[str] = []
+        self.tick = tick
+        self.visited = 0
 
     def flush(self) -> None:
         if self.inline:
@@ -77,6 +79,9 @@ class _Converter:
                 # Source newlines are just spaces in HTML; only <br> breaks a line.
                 self.inline.append(_SPACE.sub(" ", str(child)))
             elif isinstance(child, Tag):
+                self.visited += 1
+                if self.tick is not None and self.visited % 2000 == 0:
+                    self.tick(f"tag {self.visited}")
                 stack.extend(self._visit(child))
 
     def _visit(self, tag: Any) -> list[Iterator[Any]]:
@@ -146,11 +151,13 @@ def _table_rows(table: Any) -> list[str]:
     return rows
 
 
-def html_to_text(html: str) -> tuple[str, str]:
+def html_to_text(html: str, tick: Callable[[str], None] | None = None) -> tuple[str, str]:
     """``(text, title)`` of an HTML page; title from ``<title>``, else the first ``<h1>``.
 
     >>> html_to_text("<title>T</title><h2>Specs</h2><ul><li>5 GHz</li></ul>")
     ('## Specs\\n\\n- 5 GHz', 'T')
+
+    ``tick(where)`` is called every few thousand nodes (a load budget's clock check).
     """
     from bs4 import BeautifulSoup, Comment
 
@@ -166,12 +173,15 @@ def html_to_text(html: str) -> tuple[str, str]:
         tag.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
-    converter = _Converter()
+    if tick is not None:
+        tick("parsed")
+    converter = _Converter(tick)
     converter.walk(soup.body or soup)
     converter.flush()
     return "\n\n".join(converter.blocks), title
 
 
+_TAG_START = re.compile(rb"<[A-Za-z]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
@@ -184,15 +194,16 @@ def _declared_charset(data: bytes) -> str | None:
 @register_loader(".html", ".htm", ".xhtml")
 def load_html(data: bytes, source: SourceFile) -> LoadResult:
     """An HTML page as Markdown-shaped text (see ``html_to_text``)."""
+    source.budget.elements(len(_TAG_START.findall(data)), "HTML tags")
     try:
-        html, encoding = decode_text(data, source.display)
+        html, encoding = decode_text(data, source.display, source.notes)
     except LoadError as exc:
         declared = _declared_charset(data)
         try:
             html, encoding = data.decode(declared or ""), declared or ""
         except (LookupError, UnicodeDecodeError):
             raise exc from None
-    text, title = html_to_text(html)
+    text, title = html_to_text(html, tick=source.budget.tick)
     meta = {} if encoding == "utf-8" else {"encoding": encoding}
     doc = make_document(source, text, fmt="html", title=title, meta=meta)
     return LoadResult([doc], path=source.display)

@@ -1,6 +1,7 @@
 """JSON Lines: one document per line, ``{"id", "text", "title"?, "meta"?, ...}``.
 
-A bad line is reported with its line number and skipped; the good lines still load::
+A bad line is reported with its line number and skipped; the good lines still load,
+and the file counts as loaded: ingest drops stored records no longer in it::
 
     {"id": "faq-1", "text": "Returns within 30 days.", "title": "Returns", "lang": "en"}
 
@@ -32,12 +33,16 @@ _RESERVED = frozenset({"id", "text", "title", "meta"})
 def load_jsonl(data: bytes, source: SourceFile) -> LoadResult:
     """Every good line of a JSONL file as a document; every bad line as an error."""
     path = source.display
-    text, encoding = decode_text(data, path)
+    text, encoding = decode_text(data, path, source.notes)
     result = LoadResult(path=path)
     first_line_of: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n")
+    source.budget.elements(len(lines), "lines")
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if number % 1000 == 0:
+            source.budget.tick(f"line {number}")
         try:
             doc = _record(line, number, source, encoding)
         except LoadError as exc:

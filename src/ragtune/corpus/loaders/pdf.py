@@ -38,10 +38,12 @@ def load_pdf(data: bytes, source: SourceFile) -> LoadResult:
         pages = list(reader.pages)
     except Exception as exc:
         raise LoadError(path, f"corrupt PDF: {type(exc).__name__}: {exc}") from None
+    source.budget.elements(len(pages), "pages")
     texts: list[str] = []
     fragments: list[tuple[str, float]] = []
     failed = 0
-    for page in pages:
+    for number, page in enumerate(pages, 1):
+        source.budget.tick(f"page {number}")
         try:
             texts.append(_page_text(page, fragments))
         except Exception:

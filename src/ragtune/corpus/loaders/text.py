@@ -21,7 +21,7 @@ def _meta(encoding: str) -> dict[str, str]:
 @register_loader(".txt", ".text")
 def load_text(data: bytes, source: SourceFile) -> LoadResult:
     """A ``.txt`` file. Hard-wrapped hyphenation (``infor-\\nmation``) is joined."""
-    text, encoding = decode_text(data, source.display)
+    text, encoding = decode_text(data, source.display, source.notes)
     doc = make_document(
         source, text, fmt="text", heading_title=True, meta=_meta(encoding), dehyphenate=True
     )
@@ -31,6 +31,6 @@ def load_text(data: bytes, source: SourceFile) -> LoadResult:
 @register_loader(".md", ".markdown")
 def load_markdown(data: bytes, source: SourceFile) -> LoadResult:
     """A Markdown file, kept as Markdown (the chunker reads its headings)."""
-    text, encoding = decode_text(data, source.display)
+    text, encoding = decode_text(data, source.display, source.notes)
     doc = make_document(source, text, fmt="markdown", heading_title=True, meta=_meta(encoding))
     return LoadResult([doc], path=source.display)

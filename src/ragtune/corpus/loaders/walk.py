@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ragtune.corpus.loaders.base import LoadResult, supported_extensions
+from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.corpus.loaders.core import load_file
 from ragtune.errors import LoadError
 
@@ -77,6 +78,7 @@ def iter_load(
     max_file_mb: float | None = 50.0,
     *,
     root: Path | None = None,
+    budget: LoadBudget | None = None,
 ) -> Iterator[LoadResult]:
     """Load files and folders, one ``LoadResult`` per file. Never raises for bad input.
 
@@ -85,6 +87,7 @@ def iter_load(
     name, and an unsupported type is reported. Document ids are relative to ``root``,
     default: the folder given, or a named file's own folder. A file reached twice is
     loaded once; a second document with an id already seen is reported, not loaded.
+    Each file loads within ``budget`` (see ``ragtune.corpus.loaders.budget``).
 
     >>> for result in iter_load([Path("docs")], ["*.md"], max_file_mb=50):  # doctest: +SKIP
     ...     print(result.path, len(result.documents), [str(e) for e in result.errors])
@@ -104,11 +107,14 @@ def iter_load(
             if isinstance(item, LoadError):
                 yield LoadResult(errors=[item], path=item.path)
                 continue
-            key = os.path.realpath(item)
+            try:
+                key = os.path.realpath(item)
+            except OSError:  # pragma: no cover - realpath is lenient; be safe anyway
+                key = str(item)
             if key in seen_files:
                 continue
             seen_files.add(key)
-            result = load_file(item, base, max_file_mb=max_file_mb)
+            result = load_file(item, base, max_file_mb=max_file_mb, budget=budget)
             unique = []
             for doc in result.documents:
                 if doc.id in seen_ids:
