@@ -58,8 +58,10 @@ def test_a_symlink_out_of_the_project_is_not_served(
 def test_report_serves_the_newest_report_or_a_friendly_page(
     client: httpx.Client, project: Project
 ) -> None:
-    missing = client.get("/report")
-    assert missing.status_code == 404 and "No comparison report yet" in missing.text
+    missing = client.get("/report")  # a client that asks for nothing in particular: JSON
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "report_not_found"
+    browser = client.get("/report", headers={"Accept": "text/html,application/xhtml+xml,*/*"})
+    assert browser.status_code == 404 and "No comparison report yet" in browser.text
     older, newer = project.runs_dir / "run-a", project.runs_dir / "run-b"
     for folder, title in ((older, "Old"), (newer, "New")):
         folder.mkdir(parents=True)
@@ -114,7 +116,7 @@ def test_metrics_count_requests_latency_and_tokens(project: Project, backend: st
     )
     assert (
         sample(
-            samples, "ragtune_http_requests_total", route="(unmatched)", method="GET", status="401"
+            samples, "ragtune_http_requests_total", route="/v1/models", method="GET", status="401"
         )
         == 1
     )

@@ -17,6 +17,17 @@ go with it, in arrival order. While the queue is idle a new request waits at mos
 ``window_s`` for company; a request that waited through the previous batch leaves at
 once with whoever else arrived meanwhile. ``max_batch=1`` gives the one-at-a-time
 server that the load benchmark compares against.
+
+Streams go through the same queue: ``submit(key, question, on_piece=...)``. A stream
+that leaves alone is generated piece by piece through ``stream_one`` (each piece
+handed to ``on_piece`` as it comes); one that finds company of the same key is
+answered in the batch and its ``Answer`` is its only piece. Either way the model does
+one thing at a time and the waiting line is bounded by ``max_queue``.
+
+A client that hangs up calls ``ticket.abandon()``: a waiting request is dropped before
+it costs any compute, and a running stream stops at its next piece (``stream_one``
+gets ``abandoned`` to poll). A batch already on the model runs to its end; its other
+requests still want their answers.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ logger = logging.getLogger("ragtune.serve")
 
 R = TypeVar("R")
 AnswerBatch = Callable[[Hashable, Sequence[str]], Sequence[R]]
+# stream_one(key, question, on_piece, abandoned) -> the final result
+StreamOne = Callable[[Hashable, str, Callable[[str], None], Callable[[], bool]], R]
 
 
 class QueueFullError(RuntimeError):
@@ -45,18 +58,42 @@ class QueueStoppedError(RuntimeError):
     """The server is shutting down."""
 
 
+class Ticket(concurrent.futures.Future[R]):
+    """The future of one queued question, which its client can abandon.
+
+    ``abandon()`` cancels it if it is still waiting and tells a running stream to stop;
+    ``abandoned`` says whether it was called.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._abandoned = threading.Event()
+
+    def abandon(self) -> None:
+        self._abandoned.set()
+        self.cancel()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
+
+
 @dataclass
 class _Request(Generic[R]):
     key: Hashable
     question: str
-    future: concurrent.futures.Future[R] = field(default_factory=concurrent.futures.Future)
+    on_piece: Callable[[str], None] | None = None
+    future: Ticket[R] = field(default_factory=Ticket)
     enqueued: float = field(default_factory=time.monotonic)
 
 
 class BatchQueue(Generic[R]):
     """A queue of questions answered in batches by ``answer_batch(key, questions)``.
 
-    ``on_batch(key, size, seconds)`` is called after each batch (for metrics).
+    ``stream_one`` runs a lone stream piece by piece (without it, streams are answered
+    whole). ``on_batch(key, size, seconds)`` is called after each batch and
+    ``on_abandoned(key, stage)`` for each request whose client left, ``stage`` being
+    ``"queued"`` (dropped before any compute) or ``"running"`` (left mid-answer).
     """
 
     def __init__(
@@ -66,10 +103,14 @@ class BatchQueue(Generic[R]):
         max_batch: int = 32,
         max_queue: int = 4096,
         on_batch: Callable[[Hashable, int, float], None] | None = None,
+        stream_one: StreamOne[R] | None = None,
+        on_abandoned: Callable[[Hashable, str], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1 (got {max_batch})")
         self._answer_batch = answer_batch
+        self._stream_one = stream_one
+        self._on_abandoned = on_abandoned
         self.window_s = max(0.0, window_s)
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -109,9 +150,15 @@ class BatchQueue(Generic[R]):
         return len(self._pending)
 
     # -- submitting -----------------------------------------------------------------
-    def submit(self, key: Hashable, question: str) -> concurrent.futures.Future[R]:
-        """Queue one question; the future resolves to its answer (or its error)."""
-        request: _Request[R] = _Request(key, question)
+    def submit(
+        self, key: Hashable, question: str, on_piece: Callable[[str], None] | None = None
+    ) -> Ticket[R]:
+        """Queue one question; the ticket resolves to its answer (or its error).
+
+        With ``on_piece`` it is a stream: pieces of text may be handed to ``on_piece``
+        (on the worker thread) before the ticket resolves.
+        """
+        request: _Request[R] = _Request(key, question, on_piece)
         with self._cond:
             if self._stopping or self._worker is None:
                 raise QueueStoppedError("the batch queue is not running")
@@ -124,8 +171,14 @@ class BatchQueue(Generic[R]):
         return request.future
 
     async def answer(self, key: Hashable, question: str) -> R:
-        """``await`` the answer without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(key, question))
+        """``await`` the answer without blocking the event loop; cancelling the awaiting
+        task abandons the request."""
+        ticket = self.submit(key, question)
+        try:
+            return await asyncio.wrap_future(ticket)
+        except asyncio.CancelledError:
+            ticket.abandon()
+            raise
 
     # -- the worker -----------------------------------------------------------------
     def _take_batch(self) -> list[_Request[R]] | None:
@@ -150,7 +203,20 @@ class BatchQueue(Generic[R]):
                     kept.append(request)
             self._pending = kept
         # A request whose client went away was cancelled: drop it before spending compute.
-        return [r for r in batch if r.future.set_running_or_notify_cancel()]
+        kept_batch = []
+        for request in batch:
+            if request.future.set_running_or_notify_cancel():
+                kept_batch.append(request)
+            else:
+                self._abandoned(request, "queued")
+        return kept_batch
+
+    def _abandoned(self, request: _Request[R], stage: str) -> None:
+        if self._on_abandoned is not None:
+            try:
+                self._on_abandoned(request.key, stage)
+            except Exception:  # metrics must never take the worker down
+                logger.exception("on_abandoned failed")
 
     def _count(self, key: Hashable) -> int:
         return sum(1 for r in self._pending if r.key == key)
@@ -172,6 +238,10 @@ class BatchQueue(Generic[R]):
         if not batch:
             return
         key = batch[0].key
+        lone = batch[0]
+        if len(batch) == 1 and lone.on_piece is not None and self._stream_one is not None:
+            self._run_stream(lone)
+            return
         started = time.perf_counter()
         try:
             results = list(self._answer_batch(key, [r.question for r in batch]))
@@ -189,9 +259,29 @@ class BatchQueue(Generic[R]):
             self.batches_run += 1
         seconds = time.perf_counter() - started
         for request, result in zip(batch, results, strict=True):
+            if request.future.abandoned:
+                self._abandoned(request, "running")
             request.future.set_result(result)
         if self._on_batch is not None:
             self._on_batch(key, len(batch), seconds)
+
+    def _run_stream(self, request: _Request[R]) -> None:
+        assert self._stream_one is not None and request.on_piece is not None
+        started = time.perf_counter()
+        try:
+            result = self._stream_one(
+                request.key, request.question, request.on_piece, lambda: request.future.abandoned
+            )
+        except Exception as exc:
+            request.future.set_exception(exc)
+            return
+        finally:
+            self.batches_run += 1
+        if request.future.abandoned:
+            self._abandoned(request, "running")
+        request.future.set_result(result)
+        if self._on_batch is not None:
+            self._on_batch(request.key, 1, time.perf_counter() - started)
 
     def _run_one(self, request: _Request[R]) -> None:
         try:

@@ -4,8 +4,11 @@ OpenAI clients read ``choices[0].message.content`` and ignore the extra fields;
 ragtune clients (and the web page) also read ``citations`` (on the response and on the
 message), each with the cited chunk's text, and ``ragtune`` (arm, timings, hits)::
 
-    body = completion_body(answer, model="rag", max_new_tokens=64)
+    body = completion_body(answer, model="rag", max_new_tokens=64, root=project.root)
     body["choices"][0]["message"]["content"], body["citations"][0]["doc_id"]
+
+Every ``source`` goes through :func:`ragtune.serve.validation.display_source` with the
+project root, so no absolute server path reaches a client.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+from ragtune.serve.validation import display_source
 from ragtune.types import Answer, Citation, Hit
 
 
@@ -22,8 +27,14 @@ def new_completion_id() -> str:
     return "chatcmpl-" + uuid.uuid4().hex[:24]
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit with its chunk's text, where it is, and its scores."""
+def shown_source(source: str, root: Path | None, doc_id: str | None = None) -> str:
+    """``source`` as clients see it (relative, never an absolute server path)."""
+    return display_source(source, root or Path.cwd(), doc_id)
+
+
+def hit_json(hit: Hit, root: Path | None = None) -> dict[str, Any]:
+    """A hit with its chunk's text, where it is (``source`` relative to ``root``, the
+    project), and its scores."""
     chunk = hit.chunk
     return {
         "rank": hit.rank,
@@ -32,7 +43,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "chunk_id": chunk.id,
         "doc_id": chunk.doc_id,
         "title": chunk.title,
-        "source": chunk.source,
+        "source": shown_source(chunk.source, root, chunk.doc_id),
         "heading_path": chunk.heading_path,
         "start_char": chunk.start_char,
         "end_char": chunk.end_char,
@@ -40,9 +51,10 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def citation_json(citation: Citation, hits: list[Hit]) -> dict[str, Any]:
+def citation_json(citation: Citation, hits: list[Hit], root: Path | None = None) -> dict[str, Any]:
     """A citation with the text and title of the chunk it names (from the answer's hits)."""
     out: dict[str, Any] = citation.to_dict()
+    out["source"] = shown_source(citation.source, root, citation.doc_id)
     hit = hits[citation.marker - 1] if 1 <= citation.marker <= len(hits) else None
     if hit is not None and hit.chunk.id == citation.chunk_id:
         out.update(title=hit.chunk.title, text=hit.chunk.text)
@@ -61,22 +73,26 @@ def usage_json(answer: Answer) -> dict[str, int]:
     }
 
 
-def ragtune_json(answer: Answer) -> dict[str, Any]:
+def ragtune_json(answer: Answer, root: Path | None = None) -> dict[str, Any]:
     """The extras: which arm answered, with what, how fast, from which passages."""
     return {
         "arm": answer.arm,
         "model": answer.model,
         "timings": answer.timings,
         "citations_inferred": bool(answer.meta.get("citations_inferred", False)),
-        "hits": [hit_json(h) for h in answer.hits],
+        "hits": [hit_json(h, root) for h in answer.hits],
     }
 
 
 def completion_body(
-    answer: Answer, model: str, max_new_tokens: int, completion_id: str | None = None
+    answer: Answer,
+    model: str,
+    max_new_tokens: int,
+    completion_id: str | None = None,
+    root: Path | None = None,
 ) -> dict[str, Any]:
-    """A ``chat.completion`` object for one answer."""
-    citations = [citation_json(c, answer.hits) for c in answer.citations]
+    """A ``chat.completion`` object for one answer (sources relative to ``root``)."""
+    citations = [citation_json(c, answer.hits, root) for c in answer.citations]
     return {
         "id": completion_id or new_completion_id(),
         "object": "chat.completion",
@@ -93,7 +109,7 @@ def completion_body(
         ],
         "usage": usage_json(answer),
         "citations": citations,
-        "ragtune": ragtune_json(answer),
+        "ragtune": ragtune_json(answer, root),
     }
 
 

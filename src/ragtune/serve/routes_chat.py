@@ -8,18 +8,24 @@
 The question is the last user message: earlier turns and system messages are ignored,
 because every arm answers one self-contained question with its own prompt (the arms
 are measured that way, so the server serves them that way).
+
+Both forms go through the batch queue (see :mod:`ragtune.serve.service`), and both stop
+costing compute when the client hangs up: a waiting request is dropped, a running
+stream stops at its next piece, and ``/metrics`` counts what was generated.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from ragtune.errors import ConfigError, RagtuneError
 from ragtune.llm.base import GenerationParams
@@ -40,6 +46,7 @@ from ragtune.types import Answer
 
 logger = logging.getLogger("ragtune.serve")
 router = APIRouter(tags=["chat"])
+T = TypeVar("T")
 
 
 def get_service(request: Request) -> ServeService:
@@ -48,7 +55,7 @@ def get_service(request: Request) -> ServeService:
 
 
 @router.get("/v1/models")
-def list_models(request: Request) -> dict[str, Any]:
+async def list_models(request: Request) -> dict[str, Any]:
     """The arms this project can serve (fine-tuned arms once their adapter exists), then aliases."""
     service = get_service(request)
     return {
@@ -81,6 +88,31 @@ def generation_params(body: ChatCompletionRequest, default: GenerationParams) ->
         raise ApiError(400, str(exc), code="invalid_value") from None
 
 
+async def until_disconnected(request: Request) -> None:
+    """Return once the client has hung up (the body is already read by then)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
+    """``await work``, cancelling it if the client hangs up first (its request is then
+    dropped from the batch queue, or its stream stopped)."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(until_disconnected(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise ApiError(499, "the client closed the request", code="client_closed_request")
+    return task.result()
+
+
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(
     body: ChatCompletionRequest, request: Request
@@ -94,34 +126,71 @@ async def chat_completions(
         raise ApiError(400, str(exc), code="invalid_request", param="messages") from None
     params = generation_params(body, service.default_params())
     if not body.stream:
-        answer = await service.answer(arm, question, params)
-        return completion_body(answer, body.model, params.max_new_tokens)
-    return await _stream(service, arm, question, params, body.model, body.include_usage())
+        answer = await unless_disconnected(request, service.answer(arm, question, params))
+        return completion_body(answer, body.model, params.max_new_tokens, root=service.project.root)
+    return await _stream(request, service, arm, question, params, body)
 
 
 async def _stream(
+    request: Request,
     service: ServeService,
     arm: str,
     question: str,
     params: GenerationParams,
-    model: str,
-    include_usage: bool,
+    body: ChatCompletionRequest,
 ) -> StreamingResponse:
-    items = iterate_in_threadpool(service.stream(arm, question, params))
+    model, root = body.model, service.project.root
+    items = service.stream(arm, question, params)
     # The first item is awaited before the response starts, so a request that fails at
-    # once (no index, prompt too long) still gets its proper status code.
-    first = await anext(items)
+    # once (no index, a full queue) still gets its proper status code.
+    try:
+        first = await unless_disconnected(request, anext(items))
+    except BaseException:
+        await items.aclose()
+        raise
     completion_id, created = new_completion_id(), int(time.time())
 
     async def events() -> AsyncIterator[str]:
+        # Starlette cancels this generator when the client disconnects; closing ``items``
+        # then abandons the request (a running stream stops at its next piece).
+        try:
+            async for event in _events(items, first, completion_id, created, model, params, root):
+                yield event
+            if body.include_usage() and answer_box:
+                yield sse(
+                    {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [],
+                        "usage": usage_json(answer_box[0]),
+                    }
+                )
+            yield sse("[DONE]")
+        finally:
+            await items.aclose()
+
+    answer_box: list[Answer] = []
+
+    async def _events(
+        items: AsyncIterator[str | Answer],
+        first: str | Answer,
+        completion_id: str,
+        created: int,
+        model: str,
+        params: GenerationParams,
+        root: Path,
+    ) -> AsyncIterator[str]:
         yield chunk_event(completion_id, model, created, {"role": "assistant", "content": ""})
         item: str | Answer = first
-        answer: Answer | None = None
+        sent_text = False
         while True:
             if isinstance(item, Answer):
-                answer = item
+                answer_box.append(item)
                 break
             if item:
+                sent_text = True
                 yield chunk_event(completion_id, model, created, {"content": item})
             try:
                 item = await anext(items)
@@ -136,29 +205,19 @@ async def _stream(
                     else "generation failed (details are in the server log)"
                 )
                 yield sse(error_body(message, "api_error", "stream_failed"))
-                yield sse("[DONE]")
                 return
         extra: dict[str, Any] = {}
         finish = "stop"
-        if answer is not None:
+        if answer_box:
+            answer = answer_box[0]
+            if not sent_text and answer.text:  # answered in a batch: the text in one piece
+                yield chunk_event(completion_id, model, created, {"content": answer.text})
             finish = finish_reason(answer, params.max_new_tokens)
             extra = {
-                "citations": [citation_json(c, answer.hits) for c in answer.citations],
-                "ragtune": ragtune_json(answer),
+                "citations": [citation_json(c, answer.hits, root) for c in answer.citations],
+                "ragtune": ragtune_json(answer, root),
             }
         yield chunk_event(completion_id, model, created, {}, finish, **extra)
-        if include_usage and answer is not None:
-            yield sse(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": model,
-                    "choices": [],
-                    "usage": usage_json(answer),
-                }
-            )
-        yield sse("[DONE]")
 
     return StreamingResponse(
         events(),

@@ -2,7 +2,9 @@
 
 GET /v1/runs          the run files in .ragtune/runs/, newest first
 GET /v1/runs/{id}     one run file's JSON (id = file name without .json)
-GET /report           the newest report.html under .ragtune/runs/, or a friendly page
+GET /report           the newest report.html under .ragtune/runs/; without one, a 404
+                      that is JSON like every other error, or a page saying how to make
+                      a report when a browser asks for HTML
 """
 
 from __future__ import annotations
@@ -66,9 +68,20 @@ async def run(run_id: str, request: Request) -> Response:
     return Response(data, media_type="application/json")
 
 
+def wants_html(request: Request) -> bool:
+    """Whether the client asked for HTML before JSON (a browser navigating here)."""
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" not in accept:
+        return False
+    return "application/json" not in accept or accept.index("text/html") < accept.index(
+        "application/json"
+    )
+
+
 @router.get("/report", response_class=HTMLResponse)
 async def report(request: Request) -> HTMLResponse:
-    """The newest comparison report, or a page saying how to make one."""
+    """The newest comparison report; without one a 404 (JSON, or for a browser a page
+    saying how to make one)."""
     project = get_service(request).project
     path = await run_in_threadpool(newest_report, project.runs_dir, project.root)
     if path is None:
@@ -77,6 +90,12 @@ async def report(request: Request) -> HTMLResponse:
             if project.runs_dir.is_relative_to(project.root)
             else "runs"
         )
+        if not wants_html(request):
+            raise ApiError(
+                404,
+                f"no comparison report yet in {relative}/: run 'ragtune eval && ragtune report'",
+                code="report_not_found",
+            )
         return HTMLResponse(
             NO_REPORT_PAGE.format(runs_dir=html.escape(str(relative))), status_code=404
         )

@@ -2,6 +2,9 @@
 
 The page is static HTML, JS and CSS shipped in ``ragtune/serve/static``: no build
 step, no CDN, so it works offline. It talks to the same JSON API as any client.
+
+``/healthz`` and ``/metrics`` are ``async`` routes that touch neither the thread pool
+nor the model, so they answer at once however busy the model and the pool are.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ def index() -> FileResponse:
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict[str, Any]:
+async def healthz(request: Request) -> dict[str, Any]:
     """Liveness and readiness (models loaded); open without the API key, for probes."""
     service = get_service(request)
     return {"status": "ok", "ready": service.ready}
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus text format: requests, latency, tokens, batch sizes."""
     body, content_type = get_service(request).metrics.render()
     return Response(

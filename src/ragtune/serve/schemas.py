@@ -9,38 +9,20 @@ OpenAI clients send that ragtune does not use (``user``, ``presence_penalty``, .
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-MAX_ID_CHARS = 512
+from ragtune.serve.validation import check_document_id, check_meta, check_text
 
+__all__ = ["ChatCompletionRequest", "DocumentIn", "UpsertRequest", "check_document_id"]
 
-def check_document_id(doc_id: str) -> str:
-    """A document id is a name, never a path out of anywhere: no ``..`` or ``.`` segment,
-    no leading ``/``, no backslash, no control characters, at most 512 characters.
-
-    >>> check_document_id("guides/x200.md")
-    'guides/x200.md'
-    >>> check_document_id("../etc/passwd")
-    Traceback (most recent call last):
-    ValueError: document id '../etc/passwd' may not contain '.' or '..' path segments
-    """
-    if not doc_id or not doc_id.strip():
-        raise ValueError("document id is empty")
-    if len(doc_id) > MAX_ID_CHARS:
-        raise ValueError(f"document id is longer than {MAX_ID_CHARS} characters")
-    if _CONTROL.search(doc_id):
-        raise ValueError("document id contains control characters")
-    if "\\" in doc_id:
-        raise ValueError(f"document id {doc_id!r} may not contain a backslash")
-    if doc_id.startswith("/"):
-        raise ValueError(f"document id {doc_id!r} may not start with '/'")
-    if any(part in (".", "..") for part in re.split(r"[/#]", doc_id)):
-        raise ValueError(f"document id {doc_id!r} may not contain '.' or '..' path segments")
-    return doc_id
+# OpenAI's limits: up to 4 stop sequences. A long stop string costs the model memory
+# for every vocabulary entry (transformers' stop-string matcher), so each is bounded too.
+MAX_STOP_STRINGS = 4
+MAX_STOP_CHARS = 64
+# torch.manual_seed takes a 64-bit value; OpenAI documents seed as an integer.
+MAX_SEED = 2**63 - 1
 
 
 class ChatMessageIn(BaseModel):
@@ -50,6 +32,20 @@ class ChatMessageIn(BaseModel):
 
     role: str
     content: str | list[dict[str, Any]] | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _valid_unicode(
+        cls, value: str | list[dict[str, Any]] | None
+    ) -> str | list[dict[str, Any]] | None:
+        if isinstance(value, str):
+            check_text(value, "content")
+        elif isinstance(value, list):
+            for part in value:
+                text = part.get("text")
+                if isinstance(text, str):
+                    check_text(text, "content")
+        return value
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -72,9 +68,21 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-MAX_SEED - 1, le=MAX_SEED)
     n: int = Field(1, ge=1, le=1)
     stream_options: dict[str, Any] | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _bounded_stop(cls, value: str | list[str] | None) -> str | list[str] | None:
+        strings = [value] if isinstance(value, str) else value or []
+        if len(strings) > MAX_STOP_STRINGS:
+            raise ValueError(f"at most {MAX_STOP_STRINGS} stop strings (got {len(strings)})")
+        for string in strings:
+            if len(string) > MAX_STOP_CHARS:
+                raise ValueError(f"each stop string is at most {MAX_STOP_CHARS} characters")
+            check_text(string, "stop")
+        return value
 
     def question(self) -> str:
         """The last user message (earlier turns and system messages are not used)."""
@@ -109,7 +117,18 @@ class DocumentIn(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text is blank")
-        return value
+        return check_text(value, "text")
+
+    @field_validator("title")
+    @classmethod
+    def _title_text(cls, value: str) -> str:
+        return check_text(value, "title")
+
+    @field_validator("meta")
+    @classmethod
+    def _json_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        checked: dict[str, Any] = check_meta(value)
+        return checked
 
 
 class UpsertRequest(BaseModel):

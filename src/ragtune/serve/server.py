@@ -46,10 +46,19 @@ def check_bind(host: str, api_key: str | None, allow_unauthenticated_writes: boo
 
 
 def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
-    """Serve ``app`` until interrupted."""
+    """Serve ``app`` until interrupted (it answers to ``host`` as a Host name)."""
     import uvicorn
 
+    _answer_to(app, host)
+
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+
+
+def _answer_to(app: Any, host: str) -> None:
+    if hasattr(getattr(app, "state", None), "guard_policy"):
+        from ragtune.serve.app import answer_to_host
+
+        answer_to_host(app, host)
 
 
 class BackgroundServer:
@@ -67,6 +76,7 @@ class BackgroundServer:
 
         self.app = app
         self.host = host
+        _answer_to(app, host)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))

@@ -4,8 +4,9 @@ A file is accepted only if its extension is one ragtune loads and its bytes look
 that type (a PDF starts with ``%PDF-``, a DOCX is a zip holding ``word/document.xml``,
 text formats hold no binary signature or NUL bytes). It is then written to a private
 temporary folder inside the project (``.ragtune/uploads/``), loaded with
-:func:`ragtune.corpus.loaders.load_file`, and removed. Every file of a request must
-load, or nothing is written::
+:func:`ragtune.corpus.loaders.load_file`, and removed. Every document it yields (a
+JSONL file yields many) must pass :func:`ragtune.serve.validation.check_document`.
+Every file of a request must load, or nothing is written::
 
     uploads, doc_id = await read_multipart(request, max_bytes=20 * 2**20)
     documents = load_uploads(uploads, project.state_dir)   # ids are the file names
@@ -25,7 +26,7 @@ from starlette.requests import Request
 
 from ragtune.corpus.loaders import load_file
 from ragtune.serve.errors import ApiError
-from ragtune.serve.schemas import check_document_id
+from ragtune.serve.validation import check_document, check_document_id
 from ragtune.types import Document
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"})
@@ -180,6 +181,11 @@ def load_uploads(
                 documents.append(document)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    for document in documents:
+        try:
+            check_document(document)
+        except ValueError as exc:
+            problems.append(str(exc))
     if problems:
         raise ApiError(
             422, "nothing was written; " + "; ".join(problems[:20]), code="unreadable_document"

@@ -317,7 +317,7 @@ async function openReport(event) {
   const tab = window.open("", "_blank");
   let html;
   try {
-    const response = await fetch("/report", { headers: headers() });
+    const response = await fetch("/report", { headers: headers({ Accept: "text/html" }) });
     html = await response.text();
   } catch (error) {
     html = `<p>Could not load the report: ${String(error.message).replace(/</g, "&lt;")}</p>`;
