@@ -214,7 +214,10 @@ class SynthConfig(Section):
         description="Let synth.teacher be the evaluated model itself (same backend and model as [llm]).",
     )
     phrasings: int = Field(
-        3, ge=2, le=8, description="Extractive questions per fact (>= 2, so a phrasing can be held out)."
+        3,
+        ge=2,
+        le=8,
+        description="Extractive questions per fact (>= 2, so a phrasing can be held out).",
     )
     max_facts_per_chunk: int = Field(
         8, ge=1, le=100, description="Extractive facts kept per chunk (a seeded sample beyond it)."
@@ -229,7 +232,9 @@ class SynthConfig(Section):
     @model_validator(mode="after")
     def _teacher_when_chosen(self) -> SynthConfig:
         if self.generator == "teacher" and self.teacher is None:
-            raise ValueError("synth.generator = 'teacher' needs a [synth.teacher] section (backend, model)")
+            raise ValueError(
+                "synth.generator = 'teacher' needs a [synth.teacher] section (backend, model)"
+            )
         return self
 
 

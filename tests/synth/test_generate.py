@@ -1,9 +1,15 @@
-"""QA from chunks and paraphrases through the scripted generator: the filters decide."""
+"""Parsing model replies and paraphrasing through the scripted generator: the filters decide."""
 
 from __future__ import annotations
 
 from ragtune.llm.base import ChatMessage
-from ragtune.synth.generate import answer_supported, generate_from_chunks, key_terms, paraphrase
+from ragtune.synth.generate import (
+    key_terms,
+    looks_like_question,
+    paraphrase,
+    parse_pairs,
+    parse_paraphrases,
+)
 from ragtune.testing.scripted_generator import ScriptedGenerator
 from ragtune.types import Chunk, QAExample
 
@@ -12,38 +18,6 @@ CHUNK = Chunk(
     doc_id="spec.md",
     text="The Ambrel X200 weighs 1.4 kg and lists at $1,759. Units are assembled in Calderwick since 2019.",
 )
-
-
-def qa_writer(conversation: list[ChatMessage]) -> str:
-    return (
-        "Q: How much does the Ambrel X200 weigh?\nA: 1.4 kg\n"
-        "Q: Who designed the Ambrel X200?\nA: Jane Doe\n"  # not in the chunk: dropped
-        "Q: Where is the Ambrel X200 assembled?\nA: Calderwick."
-    )
-
-
-def test_generated_pairs_keep_only_supported_answers() -> None:
-    short = Chunk(id="tiny#0", doc_id="tiny", text="Too short.")
-    rows, counts = generate_from_chunks(
-        [CHUNK, short], ScriptedGenerator(qa_writer), questions_per_chunk=3
-    )
-    assert [(r.question, r.answers) for r in rows] == [
-        ("How much does the Ambrel X200 weigh?", ["1.4 kg"]),
-        ("Where is the Ambrel X200 assembled?", ["Calderwick"]),
-    ]
-    assert counts == {"chunks": 1, "proposed": 3, "kept": 2, "unsupported": 1, "duplicate": 0}
-    assert (
-        rows[0].fact_id == "spec.md#0#0"
-        and rows[0].doc_ids == ["spec.md"]
-        and rows[0].context == CHUNK.text
-    )
-
-
-def test_answer_support_filter() -> None:
-    assert answer_supported("$1,759", CHUNK.text)
-    assert not answer_supported("1.5 kg", CHUNK.text)
-    assert not answer_supported("", CHUNK.text)
-    assert not answer_supported(" ".join(["Calderwick"] * 13), CHUNK.text)  # a summary, not a fact
 
 
 def test_paraphrases_keep_key_terms_and_never_leak_heldout() -> None:
@@ -72,3 +46,17 @@ def test_paraphrases_keep_key_terms_and_never_leak_heldout() -> None:
     )
     assert [p.phrasing for p in out] == ["p0+para1", "p0+para2"]
     assert key_terms(row.question) == {"ambrel", "x200"}
+
+
+def test_a_preamble_is_never_a_question() -> None:
+    reply = (
+        "Here are two questions about the passage:\n"
+        "Q: Here are two questions:\nA: none\n"
+        "Q: How much does the unit weigh?\nA: 1.4 kg\n"
+        "Q: Weight?\nA: 1.4 kg\n"  # one word: not a question
+        "Q: What is stated?\nA: " + " ".join(["word"] * 13)  # a summary, not a fact
+    )
+    assert parse_pairs(reply) == [("How much does the unit weigh?", "1.4 kg")]
+    lines = "Sure! Here are 3 rephrasings:\n1. How heavy is the unit?\n2. Rephrased questions:\n3. What is the unit's weight?"
+    assert parse_paraphrases(lines) == ["How heavy is the unit?", "What is the unit's weight?"]
+    assert not looks_like_question("Certainly, here is a question about the text.")

@@ -226,7 +226,7 @@ def test_datasets_load_every_file(project: Project, qa_file: Path) -> None:
         assert len(rows) > 0 and len(loaded) == len(rows), name
 
 
-def test_from_corpus_with_the_scripted_generator(project: Project) -> None:
+def test_from_corpus_with_a_scripted_teacher(project: Project) -> None:
     def writer(conversation: list[ChatMessage]) -> str:
         if "Rewrite" in conversation[-1].content:
             return rephrase(conversation)
@@ -238,13 +238,26 @@ def test_from_corpus_with_the_scripted_generator(project: Project) -> None:
         return f"Q: Which number is stated about {name}?\nA: {number}\nQ: What colour is {name}?\nA: purple"
 
     manifest = synthesize(
-        project, source="corpus", paraphrases=2, seed=0, generator=ScriptedGenerator(writer)
+        project, source="corpus", paraphrases=2, seed=0, teacher=ScriptedGenerator(writer)
     )
     c = manifest.counts
-    assert c["generated_kept"] == 5 and c["generated_unsupported"] == 5
-    assert c.generated["kept"] == 5
+    assert c["generated_kept"] == 5 and c["generated_not_span"] == 5
+    assert c.generated["kept"] == 5 and c.generated["relation_teacher"] == 5
     on_disk = json.loads((project.data_dir / "manifest.json").read_text())["counts"]
-    generated = ["chunks", "proposed", "kept", "unsupported", "duplicate"]
+    generated = [
+        "chunks",
+        "units",
+        "proposed",
+        "kept",
+        "facts",
+        "not_span",
+        "answer_in_question",
+        "duplicate",
+        "near_duplicate",
+        "over_limit",
+        "unparsed",
+        "relation_teacher",
+    ]
     assert list(on_disk) == [f"generated_{k}" for k in generated] + [*MANIFEST_COUNT_KEYS, "raft"]
     assert manifest.settings["paraphrased_before_split"] is True
     assert c["heldout_unseen_phrasing"] > 0 and c["train_paraphrases"] > 0

@@ -26,7 +26,10 @@ def synth(
         None, "--qa-file", help="Your QA pairs: JSONL or CSV with question, answer(s)."
     ),
     from_corpus: bool = typer.Option(
-        False, "--from-corpus", help="Generate QA pairs from the indexed chunks."
+        False,
+        "--from-corpus",
+        help="Synthesize QA pairs from the indexed chunks: extractive rules (no model), "
+        "or the [synth.teacher] model when one is configured (synth.generator).",
     ),
     paraphrases: int = typer.Option(
         None, "--paraphrases", help="Generated rephrasings per fact (synth.paraphrases)."
@@ -74,6 +77,25 @@ def synth(
         print_json(manifest.to_dict())
         return
     counts = manifest.counts
+    if counts.generated:
+        made = counts.generated
+        dropped = ", ".join(
+            f"{made[name]} {name.replace('_', ' ')}"
+            for name in (
+                "not_span",
+                "answer_in_question",
+                "duplicate",
+                "near_duplicate",
+                "over_limit",
+                "unparsed",
+            )
+            if made.get(name)
+        )
+        console.print(
+            f"Questions by {manifest.settings.get('question_writer')}: {made.get('kept', 0)} kept of "
+            f"{made.get('proposed', 0)} proposed over {made.get('facts', 0)} facts "
+            f"from {made.get('chunks', 0)} chunks" + (f" (dropped: {dropped})" if dropped else "")
+        )
     console.print(
         f"[green]Training data[/] from {manifest.source} in {proj.data_dir} ({manifest.seconds:.1f}s):\n"
         f"  train: {counts.train} questions over {counts.train_facts} facts "

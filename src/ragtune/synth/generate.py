@@ -1,22 +1,20 @@
-"""Question/answer pairs from the user's own chunks, and paraphrases of questions.
+"""Parsing what a model writes (QA pairs, paraphrases), and paraphrasing questions.
 
-Both use the configured generator (any backend: a larger model or an API gives better
-pairs than the 135M default) and both filter what comes back:
-
-- a generated pair is kept only if its answer is *supported* by the chunk: every word
-  of the answer occurs in the chunk, and the answer is short (a fact, not a summary);
-- a paraphrase is kept only if it keeps the question's key terms (names, numbers),
-  does not give the answer away, and is new.
+A teacher model (:mod:`ragtune.synth.teacher`) writes QA pairs; any generator can
+rephrase questions. Replies are parsed defensively: a line is a question only if it
+reads as one (:func:`looks_like_question`), so a preamble such as "Here are two
+questions:" is never saved as a question. A paraphrase is kept only if it keeps the
+question's key terms (names, numbers), does not give the answer away, and is new.
 
 Fine-tuning learns a new fact only when it sees it in many phrasings (Ovadia et al.
 2023; Mecklenburg et al. 2024), hence ``paraphrase`` below::
 
     >>> from ragtune.testing.scripted_generator import ScriptedGenerator
-    >>> llm = ScriptedGenerator(lambda conv: "1. Which city builds the X200?\\n2. Where is the X200 made?")
+    >>> llm = ScriptedGenerator(lambda conv: "Sure! Here are 2 rewrites:\\n1. Which city hosts the Q7 plant?\\n2. Where is the Q7 plant?")
     >>> from ragtune.types import QAExample
-    >>> row = QAExample("x:p0", "Where is the X200 assembled?", ["Calderwick"], fact_id="x")
+    >>> row = QAExample("x:p0", "In which city is the Q7 plant?", ["Lyon"], fact_id="x")
     >>> [p.question for p in paraphrase([row], llm, n=2)]
-    ['Which city builds the X200?', 'Where is the X200 made?']
+    ['Which city hosts the Q7 plant?', 'Where is the Q7 plant?']
 """
 
 from __future__ import annotations
@@ -27,15 +25,8 @@ from collections.abc import Iterable, Sequence
 from ragtune.llm.base import ChatMessage, GenerationParams, Generator
 from ragtune.progress import Progress
 from ragtune.synth.split import normalize_question
-from ragtune.types import Chunk, QAExample
+from ragtune.types import QAExample
 
-QA_SYSTEM = "You write quiz questions about documents. Follow the format exactly."
-QA_PROMPT = (
-    "Write {n} different question-answer pairs about facts stated in the passage. "
-    "Each answer must be a short phrase copied exactly from the passage "
-    "(a name, number, date or place). Use this format:\n"
-    "Q: <question>\nA: <answer>\n\nPassage:\n{passage}"
-)
 PARAPHRASE_SYSTEM = "You rewrite questions. Keep their meaning; change the wording."
 PARAPHRASE_PROMPT = (
     "Rewrite this question in {n} different ways. Keep every name and number. "
@@ -47,6 +38,26 @@ _PAIR = re.compile(r"(?:^|\s)Q\d*\s*:\s*(.+?)\s+A\d*\s*:\s*(.+?)(?=\s+Q\d*\s*:|\
 _ITEM_START = re.compile(r"\s+(?=\d{1,2}[.)]\s)")
 _NUMBERING = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•]|Q\s*\d*\s*:)\s*", re.I)
 _WORD = re.compile(r"\w+")
+_PREAMBLE = re.compile(
+    r"^(?:here (?:is|are)|sure|certainly|of course|okay|ok\b|below|the following|i (?:have|will|can)"
+    r"|as an ai|these are|rewritten|rephrased|paraphrases?\b|questions?\b\s*\d*\s*:?$)",
+    re.I,
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether ``text`` reads as one question, not a preamble, a heading or a paragraph.
+
+    >>> looks_like_question("Which port does the server use?")
+    True
+    >>> looks_like_question("Here are two questions about the passage:"), looks_like_question("Port?")
+    (False, False)
+    """
+    text = text.strip()
+    n_words = len(text.split())
+    if not 3 <= n_words <= 40 or text.endswith(":") or _PREAMBLE.match(text):
+        return False
+    return any(ch.isalpha() for ch in text) and text.count("?") <= 1
 
 
 def words(text: str) -> list[str]:
@@ -69,17 +80,24 @@ def answer_supported(answer: str, passage: str, max_answer_words: int = 12) -> b
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """``Q: ... / A: ...`` blocks from a generation, in order.
+    """``Q: ... / A: ...`` blocks from a generation, in order; a "question" that is not
+    one (a preamble, no ``?``) or an answer over 12 words is left out.
 
-    >>> parse_pairs("Q: Who runs Oslo?\\nA: Ann Berg\\nQ: When?\\nA: 2019")
-    [('Who runs Oslo?', 'Ann Berg'), ('When?', '2019')]
+    >>> parse_pairs("Q: Who runs the Oslo office?\\nA: Ann Berg\\nQ: When?\\nA: 2019")
+    [('Who runs the Oslo office?', 'Ann Berg')]
     """
     pairs = []
     for question, answer in _PAIR.findall(text):
-        question = " ".join(question.split())
+        question = " ".join(question.split()).strip(" \"'")
         answer = " ".join(answer.split()).strip(" \"'")
-        if question and answer:
-            pairs.append((question, answer.rstrip(".") if not answer.endswith("..") else answer))
+        answer = answer.rstrip(".") if not answer.endswith("..") else answer
+        if (
+            answer
+            and looks_like_question(question)
+            and question.endswith("?")
+            and len(answer.split()) <= 12
+        ):
+            pairs.append((question, answer))
     return pairs
 
 
@@ -88,83 +106,11 @@ def _batches(items: Sequence[object], size: int) -> Iterable[range]:
         yield range(start, min(len(items), start + size))
 
 
-def generate_from_chunks(
-    chunks: Sequence[Chunk],
-    generator: Generator,
-    questions_per_chunk: int = 2,
-    max_new_tokens: int = 160,
-    min_chunk_words: int = 12,
-    progress: Progress | None = None,
-) -> tuple[list[QAExample], dict[str, int]]:
-    """QA pairs for each chunk, with unsupported answers dropped.
-
-    Returns the rows (``fact_id`` = chunk id + pair number, ``phrasing`` "p0",
-    ``context`` = the chunk text) and counts: chunks used, pairs proposed, pairs kept,
-    pairs dropped as unsupported or duplicate.
-    """
-    progress = progress or Progress()
-    usable = [c for c in chunks if len(c.text.split()) >= min_chunk_words]
-    counts = {"chunks": len(usable), "proposed": 0, "kept": 0, "unsupported": 0, "duplicate": 0}
-    rows: list[QAExample] = []
-    seen: set[str] = set()
-    params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0)
-    step = max(1, generator.batch_size)
-    with progress.task("generating QA", total=len(usable), unit="chunks") as advance:
-        for batch in _batches(usable, step):
-            convs = [
-                [
-                    ChatMessage("system", QA_SYSTEM),
-                    ChatMessage(
-                        "user",
-                        QA_PROMPT.format(n=questions_per_chunk, passage=usable[i].text.strip()),
-                    ),
-                ]
-                for i in batch
-            ]
-            for i, gen in zip(batch, generator.generate(convs, params), strict=True):
-                chunk = usable[i]
-                kept = 0
-                for question, answer in parse_pairs(gen.text)[:questions_per_chunk]:
-                    counts["proposed"] += 1
-                    key = normalize_question(question)
-                    if (
-                        not answer_supported(answer, chunk.text)
-                        or normalize_question(answer) in key
-                    ):
-                        counts["unsupported"] += 1
-                        continue
-                    if key in seen:
-                        counts["duplicate"] += 1
-                        continue
-                    seen.add(key)
-                    fact_id = f"{chunk.id}#{kept}"
-                    rows.append(
-                        QAExample(
-                            id=f"{fact_id}:p0",
-                            question=question,
-                            answers=[answer],
-                            fact_id=fact_id,
-                            doc_ids=[chunk.doc_id],
-                            phrasing="p0",
-                            context=chunk.text,
-                            meta={
-                                "source": "corpus",
-                                "chunk_id": chunk.id,
-                                "generator": generator.name,
-                            },
-                        )
-                    )
-                    kept += 1
-                counts["kept"] += kept
-            advance(len(batch))
-    return rows, counts
-
-
 def key_terms(question: str) -> set[str]:
     """Names and numbers a paraphrase must keep: capitalized words past the first, digits.
 
-    >>> sorted(key_terms("What does the Ambrel X210 cost in 2024?"))
-    ['2024', 'ambrel', 'x210']
+    >>> sorted(key_terms("What does the Nordel Q7 cost in 2024?"))
+    ['2024', 'nordel', 'q7']
     """
     tokens = re.findall(r"[\w$.,'-]+", question)
     terms = set()
@@ -179,7 +125,7 @@ def parse_paraphrases(text: str) -> list[str]:
     out = []
     for line in (piece for raw in text.splitlines() for piece in _ITEM_START.split(raw)):
         line = _NUMBERING.sub("", line).strip().strip("\"'")
-        if len(line.split()) >= 3:
+        if looks_like_question(line):
             out.append(" ".join(line.split()))
     return out
 

@@ -1,6 +1,7 @@
 """``synthesize``: a project's training data from one source, split, augmented, written.
 
-Steps: read or generate QA rows → split by fact (held-out never trained on) →
+Steps: read QA rows, or synthesize them from the index (extractive rules with no model,
+or a configured teacher model) → split by fact (held-out never trained on) →
 paraphrase the training facts → closed-book chat rows → RAFT rows over the project's
 retriever → files under ``.ragtune/data/`` (see :mod:`ragtune.synth.files`).
 
@@ -40,9 +41,9 @@ class SynthCounts(Mapping[str, int]):
     Read it by attribute (``counts.train``) or, like the manifest JSON it is written as,
     by key (``counts["train"]``, ``counts.get("raft", 0)``, ``"raft" in counts``); it
     equals a dict with the same keys. ``raft`` is ``None`` when no RAFT rows were built
-    (no index, or disabled) and then absent from the keys; ``generated`` holds
-    :func:`~ragtune.synth.generate.generate_from_chunks`' counts for a corpus source,
-    written as ``generated_<name>`` keys.
+    (no index, or disabled) and then absent from the keys; ``generated`` holds the
+    corpus source's :class:`~ragtune.synth.filters.QuestionCounts` (questions proposed,
+    kept, and dropped by each filter), written as ``generated_<name>`` keys.
 
     >>> counts = SynthCounts(train=20, qa_sft=20, train_facts=6, generated={"kept": 5})
     >>> counts["generated_kept"], counts.train, "raft" in counts
@@ -152,9 +153,7 @@ def _source_path(source: Source, path: Path | str | None) -> Path | None:
     return resolved
 
 
-def _generate_from_corpus(project: Project, generator: Generator, progress: Progress) -> LoadedRows:
-    from ragtune.synth.generate import generate_from_chunks
-
+def _corpus_chunks(project: Project) -> list[Chunk]:
     project.require_index()
     chunks = list(project.store.iter_chunks())
     limit = project.config.synth.max_chunks
@@ -164,35 +163,59 @@ def _generate_from_corpus(project: Project, generator: Generator, progress: Prog
         chunks = sorted(
             random.Random(project.config.synth.seed).sample(chunks, limit), key=lambda c: c.id
         )
-    rows, counts = generate_from_chunks(
-        chunks,
-        generator,
-        questions_per_chunk=project.config.synth.questions_per_chunk,
-        progress=progress,
-    )
-    if not rows:
-        raise DataError(
-            f"the generator ({generator.name}) produced no supported QA pairs from {len(chunks)} chunks; "
-            "configure a stronger llm.model, or give your own pairs with --qa-file"
+    return chunks
+
+
+def _generate_from_corpus(
+    project: Project, teacher: Generator | None, progress: Progress
+) -> LoadedRows:
+    """QA rows from the indexed chunks: extractive (no model) unless a teacher writes them."""
+    synth = project.config.synth
+    chunks = _corpus_chunks(project)
+    if teacher is None:
+        from ragtune.synth.extractive import ExtractiveSettings, extract_questions
+
+        result = extract_questions(chunks, ExtractiveSettings.from_config(synth), progress)
+        writer = "extractive"
+    else:
+        from ragtune.synth.teacher import teacher_questions
+
+        result = teacher_questions(
+            chunks,
+            teacher,
+            questions_per_chunk=synth.questions_per_chunk,
+            near_duplicate=synth.near_duplicate,
+            progress=progress,
         )
-    return LoadedRows(rows, counts)
+        writer = f"the teacher ({teacher.name})"
+    if not result.examples:
+        hint = (
+            "configure [synth.teacher] (a stronger model)"
+            if teacher is None
+            else "configure a stronger synth.teacher"
+        )
+        raise DataError(
+            f"{writer} produced no QA pairs from {len(chunks)} chunks; {hint}, "
+            "or give your own pairs with --qa-file"
+        )
+    return LoadedRows(result.examples, result.counts.to_dict())
 
 
 def load_rows(
     project: Project,
     source: Source,
     path: Path | None,
-    generator: Generator | None,
+    teacher: Generator | None,
     progress: Progress,
 ) -> LoadedRows:
-    """Phase 1: the QA rows of ``source`` (a QA file, or pairs generated from the index)."""
+    """Phase 1: the QA rows of ``source`` (a QA file, or pairs synthesized from the index:
+    extractive when ``teacher`` is ``None``, else written by the teacher)."""
     if source in ("demo", "qa-file"):
         if path is None:
             raise ConfigError(f"source {source!r} needs a path to a QA file")
         return LoadedRows(load_qa_file(path))
     if source == "corpus":
-        generator = _require_generator(generator, "source 'corpus'")
-        return _generate_from_corpus(project, generator, progress)
+        return _generate_from_corpus(project, teacher, progress)
     raise ConfigError(f"unknown synth source {source!r}; choose demo, qa-file or corpus")
 
 
@@ -313,6 +336,7 @@ def synthesize(
     raft: bool = True,
     generator: Generator | None = None,
     progress: Progress | None = None,
+    teacher: Generator | None = None,
 ) -> SynthManifest:
     """Build and write a project's training data; returns its manifest.
 
@@ -323,8 +347,13 @@ def synthesize(
     >>> m.counts.train, m.counts.heldout_unseen_fact                     # doctest: +SKIP
     (433, 108)
 
-    ``generator`` defaults to the project's (``llm`` config); it writes corpus pairs and
-    paraphrases, and its tokenizer fits RAFT prompts exactly as the ``raft`` arm will.
+    A ``corpus`` source is read by the extractive generator (no model) unless a teacher
+    is given or configured (``synth.teacher``, see :func:`~ragtune.synth.teacher.resolve_teacher`);
+    the teacher then writes the pairs and the paraphrases. Extractive facts come with
+    ``synth.phrasings`` template phrasings and are paraphrased only by a teacher, never
+    by the evaluated model. ``generator`` defaults to the project's (``llm`` config): its
+    tokenizer fits RAFT prompts exactly as the ``raft`` arm will, and for a QA file with
+    no teacher it writes the paraphrases.
     """
     started = time.perf_counter()
     progress = progress or Progress()
@@ -334,11 +363,27 @@ def synthesize(
     if n_para < 0:
         raise ConfigError(f"paraphrases must be >= 0 (got {n_para})")
     resolved = _source_path(source, path)
-    if generator is None and (source == "corpus" or n_para > 0 or (raft and project.has_index())):
+    if teacher is None and synth.generator != "extractive":
+        from ragtune.synth.teacher import resolve_teacher
+
+        teacher = resolve_teacher(project.config)
+    paraphraser = teacher
+    if paraphraser is None and source == "corpus":
+        n_para = 0  # extractive phrasings only: the evaluated model never writes its own questions
+    needs_generator = (paraphraser is None and n_para > 0) or (raft and project.has_index())
+    if generator is None and needs_generator:
         generator = project.generator
-    loaded = load_rows(project, source, resolved, generator, progress)
+    if paraphraser is None and n_para > 0:
+        paraphraser = generator
+    loaded = load_rows(project, source, resolved, teacher, progress)
     training = split_and_paraphrase(
-        loaded.rows, generator, n_para, synth.heldout_share, synth.unseen_fact_share, seed, progress
+        loaded.rows,
+        paraphraser,
+        n_para,
+        synth.heldout_share,
+        synth.unseen_fact_share,
+        seed,
+        progress,
     )
     counts, written = write_qa_files(project.data_dir, training, loaded.generated)
     outcome = write_raft_file(project, training.train, generator, raft, seed, progress)
@@ -355,6 +400,10 @@ def synthesize(
             **synth.model_dump(),
             "paraphrases": n_para,
             "paraphrased_before_split": training.paraphrased_before_split,
+            "question_writer": (teacher.name if teacher else "extractive")
+            if source == "corpus"
+            else source,
+            "paraphraser": paraphraser.name if paraphraser is not None and n_para > 0 else None,
         },
         generator=generator.name if generator is not None else None,
         files=written,
