@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +172,218 @@ def test_upsert_and_delete_documents_by_api(project: Project) -> None:
     assert "55" in project.search("Q9 drone flies", k=1)[0].chunk.text
     assert project.delete_documents(["note-1", "nope"]) == 1
     assert project.store.document_hashes() == {}
+
+
+# -- hardening (issue 14, items 11-19) ------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_killed(
+    project_dir: Path, docs: Path, kill_at: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``ragtune ingest docs`` in a subprocess that SIGKILLs itself at ``kill_at``."""
+    full_env = {
+        **os.environ,
+        "RAGTUNE_EMBED__BACKEND": "hash",
+        "RAGTUNE_CORPUS__TOKENIZER": "words",
+        "RAGTUNE_TEST_KILL_AT": kill_at,
+        "RAGTUNE_TEST_WRITE_GROUP": "4",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "tests.index.killer", "ingest", str(docs)]
+    command += ["--project", str(project_dir), "--json", *args]
+    return subprocess.run(
+        command, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_a_symlink_loop_is_reported_for_its_paths_and_the_rest_indexed(
+    project: Project, tmp_path: Path
+) -> None:
+    docs = tmp_path / "d"
+    docs.mkdir()
+    (docs / "a.md").write_text("hi there, a real file")
+    (docs / "c.md").symlink_to("b.md")
+    (docs / "b.md").symlink_to("c.md")
+    report = project.ingest([docs])
+    assert report.added == 1 and list(project.store.document_hashes()) == ["a.md"]
+    reasons = {Path(f["path"]).name: f["reason"] for f in report.failures}
+    assert set(reasons) == {"b.md", "c.md"}
+    assert all("symlink loop" in reason for reason in reasons.values())
+    again = project.ingest([docs / "c.md"])  # named directly, too
+    assert again.failed == 1 and again.deleted == 0
+
+
+def test_a_folder_that_becomes_unreadable_keeps_its_documents(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ragtune.corpus.loaders.walk as walk
+
+    docs = tmp_path / "d"
+    write_docs(docs, 2)
+    write_docs(docs / "sub", 2)
+    first = project.ingest([docs])
+    assert first.added == 4
+    real_scandir = walk.os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path) == str(docs / "sub"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(walk.os, "scandir", scandir)
+    report = project.ingest([docs], mirror=True)
+    assert (report.deleted, report.unchanged, report.failed) == (0, 2, 1)
+    assert report.failures == [
+        {"path": str(docs / "sub"), "reason": "unreadable folder: permission denied"}
+    ]
+    assert sorted(project.store.document_hashes()) == ["p0.md", "p1.md", "sub/p0.md", "sub/p1.md"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can list a chmod 000 folder")
+def test_a_chmod_000_folder_keeps_its_documents(project: Project, tmp_path: Path) -> None:
+    docs = tmp_path / "d"
+    write_docs(docs / "sub", 2)
+    project.ingest([docs])
+    (docs / "sub").chmod(0)
+    try:
+        report = project.ingest([docs])
+    finally:
+        (docs / "sub").chmod(0o755)
+    assert report.deleted == 0 and len(project.store.document_hashes()) == 2
+
+
+@pytest.mark.integration
+def test_a_killed_reindex_then_deletions_does_not_bring_documents_back(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_docs(docs, 12)
+    project_dir = tmp_path / "proj"
+    Project.init(project_dir, FAST).ingest([docs])
+    # Change the chunking; the rebuild is killed once store.next holds documents.
+    killed = run_killed(
+        project_dir, docs, "write:3:store.next", env={"RAGTUNE_CORPUS__CHUNK_SIZE_TOKENS": "48"}
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    sibling = project_dir / ".ragtune" / "store.next" / "store.sqlite"
+    with sqlite3.connect(sibling) as db:
+        in_sibling = {r[0] for r in db.execute("SELECT id FROM documents")}
+    assert 3 <= len(in_sibling) < 12, "the kill must land while the sibling fills"
+    deleted = sorted(in_sibling)[:3]
+    for doc_id in deleted:
+        (docs / doc_id).unlink()
+    bigger = Project.open(project_dir, {"corpus": {"chunk_size_tokens": 48}})
+    report = bigger.ingest([docs])
+    assert report.reindexed and report.deleted == 3
+    assert sorted(bigger.store.document_hashes()) == sorted(p.name for p in docs.iterdir())
+    assert len(bigger.store.document_hashes()) == 9 and bigger.check().ok
+
+
+def test_moving_the_folder_keeps_ids_and_deletions_still_work(
+    project: Project, tmp_path: Path
+) -> None:
+    (tmp_path / "m").mkdir()
+    write_docs(tmp_path / "m" / "A", 4)
+    project.ingest([tmp_path / "m" / "A"])
+    embedded = project.embedder.texts_embedded  # type: ignore[attr-defined]
+    os.rename(tmp_path / "m" / "A", tmp_path / "m" / "B")
+    (tmp_path / "m" / "B" / "p3.md").unlink()  # deleted in the same move
+    moved = project.ingest([tmp_path / "m" / "B"])
+    assert (moved.added, moved.updated, moved.unchanged, moved.deleted) == (0, 0, 3, 1)
+    assert project.embedder.texts_embedded == embedded  # type: ignore[attr-defined]  # no re-embedding
+    sources = {r.id: r.source for r in project.store.list_documents()}
+    assert sources == {f"p{i}.md": str(tmp_path / "m" / "B" / f"p{i}.md") for i in range(3)}
+    assert project.search("P1 kilograms", k=1)[0].chunk.source == sources["p1.md"]
+    (tmp_path / "m" / "B" / "p0.md").unlink()
+    after = project.ingest([tmp_path / "m" / "B"])
+    assert after.deleted == 1 and sorted(project.store.document_hashes()) == ["p1.md", "p2.md"]
+
+
+def test_the_same_relative_path_from_two_folders_is_reported_not_overwritten(
+    project: Project, tmp_path: Path
+) -> None:
+    for name, weight in (("c1", 10), ("c2", 20)):
+        (tmp_path / name / "docs").mkdir(parents=True)
+        (tmp_path / name / "docs" / "spec.md").write_text(f"# Spec\n\nThe unit weighs {weight} kg.")
+        (tmp_path / name / "docs" / f"only-{name}.md").write_text(f"# Only in {name}\n\nYes.")
+    project.ingest([tmp_path / "c1" / "docs"])
+    report = project.ingest([tmp_path / "c2" / "docs"])
+    assert (report.added, report.updated, report.failed) == (1, 0, 1)
+    assert report.failures[0]["path"] == str(tmp_path / "c2" / "docs" / "spec.md")
+    assert (
+        "already indexed from " + str(tmp_path / "c1" / "docs" / "spec.md")
+        in (report.failures[0]["reason"])
+    )
+    spec = project.store.get_document("spec.md")
+    assert spec is not None and "10 kg" in spec.text
+    assert sorted(project.store.document_hashes()) == ["only-c1.md", "only-c2.md", "spec.md"]
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_jsonl_file_with_a_bad_line_keeps_good_records_and_drops_removed_ones(
+    project: Project, tmp_path: Path, mirror: bool
+) -> None:
+    path = tmp_path / "kb" / "faq.jsonl"
+    path.parent.mkdir()
+    records = [{"id": f"q{i}", "text": f"Answer number {i} is {i * 7}."} for i in range(4)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert project.ingest([path.parent]).added == 4
+    lines = [json.dumps(records[0]), "{not json", json.dumps(records[2]), json.dumps(records[3])]
+    path.write_text("\n".join(lines) + "\n")  # q1 removed, a bad line in its place
+    report = project.ingest([path.parent], mirror=mirror)
+    assert report.failures == [
+        {
+            "path": str(path),
+            "reason": "line 2: invalid JSON (Expecting property name enclosed"
+            " in double quotes at column 2)",
+        }
+    ]
+    assert report.deleted == 1 and report.unchanged == 3
+    assert sorted(project.store.document_hashes()) == [
+        "faq.jsonl#q0",
+        "faq.jsonl#q2",
+        "faq.jsonl#q3",
+    ]
+
+
+def test_title_and_metadata_only_edits_are_reindexed(project: Project, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = "<html><head><title>{}</title></head><body><p>The X9 fan spins at 900 rpm.</p></body></html>"
+    (docs / "fan.html").write_text(page.format("Fan manual"))
+    (docs / "kb.jsonl").write_text(json.dumps({"id": "k1", "text": "Hallo Welt.", "lang": "en"}))
+    assert project.ingest([docs]).added == 2
+    (docs / "fan.html").write_text(page.format("X9 fan manual, 2nd edition"))
+    (docs / "kb.jsonl").write_text(json.dumps({"id": "k1", "text": "Hallo Welt.", "lang": "de"}))
+    report = project.ingest([docs])
+    assert (report.updated, report.unchanged) == (2, 0)
+    assert project.search("fan rpm", k=1)[0].chunk.title == "X9 fan manual, 2nd edition"
+    hits = project.search("Hallo Welt", k=3, filters={"lang": "de"})
+    assert [h.chunk.doc_id for h in hits] == ["kb.jsonl#k1"]
+    assert project.search("Hallo Welt", k=3, filters={"lang": "en"}) == []
+
+
+@pytest.mark.integration
+def test_good_files_are_committed_before_a_huge_one_and_a_rerun_resumes(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_docs(docs, 5)
+    # 3 MB of text: three chunking windows and thousands of chunks.
+    sentence = "The huge log line {} says the pump ran at {} bar for a while. "
+    (docs / "huge.txt").write_text("".join(sentence.format(i, i % 97) for i in range(50_000)))
+    project_dir = tmp_path / "proj"
+    Project.init(project_dir, FAST)
+    # Killed as the huge file's chunks are about to be written.
+    killed = run_killed(project_dir, docs, "before:huge.txt")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    project = Project.open(project_dir)
+    assert len(project.store.document_hashes()) == 5  # the five small files, committed first
+    assert project.check().ok
+    project.close()
+    resumed = Project.open(project_dir)
+    report = resumed.ingest([docs])
+    assert (report.added, report.unchanged) == (1, 5)
+    chunks = [c for c in resumed.store.iter_chunks() if c.doc_id == "huge.txt"]
+    text = (docs / "huge.txt").read_text().strip()
+    assert len(chunks) > 1000 and max(len(c.text) for c in chunks) < 2_000
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert all(text[c.start_char : c.end_char] == c.text for c in chunks[:: len(chunks) // 50])
+    assert chunks[-1].end_char == len(text) and resumed.check().ok

@@ -166,14 +166,16 @@ def _chunked(
 def _groups(
     items: Iterable[tuple[Document, list[Chunk]]],
 ) -> Iterator[list[tuple[Document, list[Chunk]]]]:
+    """Documents in transactions of about ``WRITE_GROUP_CHUNKS`` chunks; a document that
+    would overflow a group starts the next one, so a huge one is written on its own."""
     group: list[tuple[Document, list[Chunk]]] = []
     size = 0
     for doc, chunks in items:
-        group.append((doc, chunks))
-        size += len(chunks)
-        if size >= WRITE_GROUP_CHUNKS:
+        if group and size + len(chunks) > WRITE_GROUP_CHUNKS:
             yield group
             group, size = [], 0
+        group.append((doc, chunks))
+        size += len(chunks)
     if group:
         yield group
 

@@ -27,6 +27,11 @@ What the contract holds a backend to:
   hits, ids and scores alike, and so does a store reopened.
 - ``search_*_ids`` agree with ``search_*``; BM25 never returns a chunk sharing no term
   with the query.
+- ``set_sources`` changes where documents came from, keeping their chunks and vectors.
+- A rebuild: ``begin_rebuild()`` gives an empty sibling while the store keeps serving;
+  a sibling left by an interrupted rebuild is given back with what it holds (closing
+  without committing is how a kill looks); ``commit_rebuild(sibling)`` returns a store
+  holding exactly the sibling's documents and settings, and so does a reopen at ``path``.
 
 The metadata filter grammar (``filters=`` of every search; checked for every backend
 by ``ragtune.index.base.normalize_filters``, whose ``matches_filters`` is the reference):
@@ -359,6 +364,65 @@ class StoreContract:
             assert reopened.check().ok
         finally:
             reopened.close()
+
+    def test_set_sources_keeps_chunks_and_vectors(self, store: Store) -> None:
+        write_corpus(store)
+        before = store.search_dense(EMBEDDER.embed_query("X200 router costs"), k=3)
+        assert store.set_sources({"x200.md": "/moved/x200.md", "missing.md": "/x"}) == 1
+        record = {r.id: r for r in store.list_documents()}["x200.md"]
+        assert record.source == "/moved/x200.md" and record.n_chunks == 2
+        after = store.search_dense(EMBEDDER.embed_query("X200 router costs"), k=3)
+        assert [(h.chunk.id, h.score) for h in after] == [(h.chunk.id, h.score) for h in before]
+        assert after[0].chunk.source == "/moved/x200.md"
+        assert store.search_bm25("1249", k=1, filters={"source": "/moved/x200.md"})
+        assert store.check().ok
+
+    # -- rebuilds -----------------------------------------------------------------------
+    def test_rebuild_serves_the_old_index_then_swaps_in_the_new(self, tmp_path: Path) -> None:
+        store = self.make_store(tmp_path / "main")
+        write_corpus(store)
+        store.set_setting("index_key", "old")
+        sibling = store.begin_rebuild()
+        assert sibling.document_hashes() == {}
+        sibling.set_setting("index_key", "new")
+        sibling.write([make_item("new.md", ["A rebuilt index about gliders."])])
+        # The old index serves, untouched, until the commit.
+        assert sorted(store.document_hashes()) == ["s10.pdf", "x200.md", "x210.md"]
+        assert store.search_bm25("gliders", k=3) == []
+        store = store.commit_rebuild(sibling)
+        try:
+            assert list(store.document_hashes()) == ["new.md"]
+            assert store.get_setting("index_key") == "new"
+            assert store.search_bm25("gliders", k=1)[0].chunk.id == "new.md::0"
+            assert store.check().ok
+            assert store.begin_rebuild().document_hashes() == {}  # the next one starts empty
+        finally:
+            store.close()
+        reopened = self.make_store(tmp_path / "main")
+        try:
+            assert list(reopened.document_hashes()) == ["new.md"]
+            assert reopened.search_bm25("router", k=3) == []
+        finally:
+            reopened.close()
+
+    def test_an_interrupted_rebuild_is_resumed_not_lost(self, tmp_path: Path) -> None:
+        store = self.make_store(tmp_path / "main")
+        write_corpus(store)
+        sibling = store.begin_rebuild()
+        sibling.set_setting("index_key", "new")
+        sibling.write([make_item("half.md", ["Written before the kill."])])
+        sibling.close()  # no commit: what a killed rebuild leaves
+        store.close()
+        store = self.make_store(tmp_path / "main")
+        try:
+            assert sorted(store.document_hashes()) == ["s10.pdf", "x200.md", "x210.md"]
+            resumed = store.begin_rebuild()
+            assert list(resumed.document_hashes()) == ["half.md"]
+            assert resumed.get_setting("index_key") == "new"
+            store = store.commit_rebuild(resumed)
+            assert list(store.document_hashes()) == ["half.md"] and store.check().ok
+        finally:
+            store.close()
 
     # -- searches -----------------------------------------------------------------------
     def test_dense_search_finds_the_matching_chunk(self, store: Store) -> None:
