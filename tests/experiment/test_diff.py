@@ -43,9 +43,9 @@ def test_the_diff_recovers_the_demo_changes(
     truth = load_changes_file(new / "changes.jsonl")
     recovered = [g for g in truth if any(recovers(f, g) for f in result.changes)]
     false = [f for f in result.changes if not any(recovers(f, g) for g in truth)]
-    # Measured on seed 0: 36 of 36 recovered, 19 of 99 found are not in changes.jsonl (PDF
+    # Measured on seed 0: 36 of 36 recovered, 19 of 131 found are not in changes.jsonl (PDF
     # date stamps the loader joins to the next paragraph, and real edits the truth lists
-    # under another fact). benchmarks/README.md records the figures.
+    # under other facts). benchmarks/README.md records the figures.
     assert len(recovered) / len(truth) >= 0.8
     assert len(false) <= 0.25 * len(result.changes)
     assert result.documents_added and result.documents_compared > 100

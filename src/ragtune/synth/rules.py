@@ -62,14 +62,14 @@ BARE_DEFAULT = re.compile(
 )
 USED = re.compile(
     rf"^{_SUBJ} (?P<aux>is|are|can be|is mainly|is typically|is usually) used (?P<prep>to|for) "
-    r"(?P<val>[^;:()]{3,120}?)(?=$|[.;:]|, (?:which|and|but|so)\b)"
+    r"(?P<val>[^;:()]{3,120}?)(?=$|\.(?:\s|$)|[;:]|, (?:which|and|but|so)\b)"
 )
 REQUIRES = re.compile(
-    rf"^{_SUBJ} (?P<verb>requires|needs|depends on) (?P<val>[^;:,()]{{2,80}}?)(?=$|[.;:,]| to (?:be|run|work|use|have|make|build|install|start)\b| if\b| when\b)"
+    rf"^{_SUBJ} (?P<verb>requires|needs|depends on) (?P<val>[^;:,()]{{2,80}}?)(?=$|\.(?:\s|$)|[;:,]| to (?:be|run|work|use|have|make|build|install|start)\b| if\b| when\b)"
 )
 DEFINITION = re.compile(
     rf"^(?P<subj>{t.CODE}|{t.NAME}) (?:is|are) (?P<val>(?:a|an|the) [^;:,()]{{3,110}}?)"
-    r"(?=$|[.;:,]| that\b| which\b| with\b| for\b| and\b)"
+    r"(?=$|\.(?:\s|$)|[;:,]| that\b| which\b| with\b| for\b| and\b)"
 )
 ACTIVE_DATE = re.compile(
     rf"^(?P<subj>{t.NAME}) (?P<verb>released|launched|introduced|announced|published|founded"
@@ -78,11 +78,11 @@ ACTIVE_DATE = re.compile(
 )
 MAPS = re.compile(
     rf"^(?P<subj>{t.CODE}|{t.NAME}|[^,;:()]{{2,60}}?):? (?P<verb>corresponds to|maps to|is an alias for"
-    rf"|is equivalent to|is short for|stands for) (?P<val>[^;:,()]{{2,80}}?)(?=$|[.;:,])"
+    rf"|is equivalent to|is short for|stands for) (?P<val>[^;:,()]{{2,80}}?)(?=$|\.(?:\s|$)|[;:,])"
 )
 SINCE = re.compile(
     rf"^(?:Since|As of|Starting with|Starting from|From) (?:(?:version|release|v) )?(?P<val>{t.VERSION}|{t.DATE}|{t.YEAR}), "
-    rf"(?P<subj>[^,;:()]{{2,60}}?) (?P<verb>[a-z]+s) (?P<obj>[^;:()]{{2,80}}?)(?=$|[.;:])"
+    rf"(?P<subj>[^,;:()]{{2,60}}?) (?P<verb>[a-z]+s) (?P<obj>[^;:()]{{2,80}}?)(?=$|\.(?:\s|$)|[;:])"
 )
 KEY_VALUE = re.compile(r"^(?P<key>[A-Z][\w /()'&-]{1,48}?): (?P<val>[^;:]{1,60}?)\.?$")
 _FLAGS = re.compile(r"(?<![\w-])(--?[A-Za-z0-9][\w-]*)")
@@ -199,7 +199,7 @@ def _statement_texts(text: str) -> Iterator[tuple[int, str]]:
     comma = text.find(", ")
     if first in t.CLAUSE_STARTS | {"once", "today"} and 0 < comma < 80:
         rest = text[comma + 2 :]
-        yield comma + 2, rest[:1].upper() + rest[1:]
+        yield comma + 2, rest
 
 
 def _row_facts(unit: Unit, scope: str) -> Iterator[Candidate]:
@@ -367,11 +367,12 @@ def _statement_facts(
         if subject:
             prep = match.group("prep")
             verb = " do" if prep == "to" else ""
-            aux = "are" if match.group("aux") == "are" else "is"
-            questions = [
-                t.ask(f"What {aux} {subject} used {prep}{verb}"),
-                t.ask(f"What can {subject} be used {prep}{verb}"),
-            ]
+            aux = match.group("aux")
+            questions = [t.ask(f"What can {subject} be used {prep}{verb}")]
+            if aux in ("is", "are"):
+                questions.insert(0, t.ask(f"What {aux} {subject} used {prep}{verb}"))
+            else:
+                questions.append(t.ask(f"For what purpose can {subject} be used"))
             yield from made("used_for", subject, match, questions)
     match = REQUIRES.match(text)
     if match and len(match.group("val").split()) <= 10:

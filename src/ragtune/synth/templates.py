@@ -43,7 +43,7 @@ QUANTITY = rf"{NUMBER}(?: {UNIT})?(?: per (?:[a-z]{{2,12}}))?"
 CODE = r"`[^`\n]{1,60}`"
 NAME = r"(?:[A-Z][\w.&'-]*(?: (?:of |de |von |van |the )?[A-Z][\w.&'-]*){0,4})"
 VALUE = re.compile(
-    rf"(?<![\w$€£.]){DATE}(?!\w)|(?<![\w.]){VERSION}(?![\w.])|(?<![\w.]){QUANTITY}(?![\w])"
+    rf"(?<![\w$€£.]){DATE}(?!\w)|(?<![\w.]){VERSION}(?![\w]|\.\d)|(?<![\w.]){QUANTITY}(?![\w]|\.\d)"
     rf"|{CODE}"
 )
 _DATE_ONLY = re.compile(rf"^(?:{DATE}|{YEAR})$")
@@ -423,8 +423,10 @@ def infinitive(description: str) -> str | None:
     >>> infinitive("Shows the version and exits."), infinitive("Python versions to use.")
     ('show the version and exit', None)
     """
-    words = description.rstrip(" .").split(" ")
+    words = description.rstrip(" .\\").split(" ")
     first = words[0].lower()
+    if len(words) > 1 and words[1].endswith("ed") and words[1] not in ("need", "speed", "feed"):
+        return None  # "tag used for ...": a noun described, not an instruction
     base = first if first in VERBS else base_form(first)
     if base is None:
         return None
