@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/serve_hardening.py             # scripted generator, paced (~1 min)
     .venv/bin/python benchmarks/serve_hardening.py --real      # the default model (SmolLM2-135M)
+    .venv/bin/python benchmarks/serve_hardening.py --real --probes   # + issue 14's one-off repros
     .venv/bin/python benchmarks/serve_hardening.py --clients 128 --rounds 3
 
 One server (a real uvicorn on a free loopback port, in this process) over the demo
@@ -9,6 +10,11 @@ corpus. Each round sends ``--clients`` requests at once, each on its own connect
 half plain chat requests, a quarter streams, an eighth document upserts, and an eighth
 clients that hang up (half of them mid-stream, half before a plain answer arrives).
 Throughout, a prober asks ``/healthz`` every 50 ms and records how long it took.
+
+``--probes`` then sends issue 14's repros one at a time: 80 KB and 10 MB prompts to
+``base`` and ``rag`` (refused, and how fast), three requests with distinct 64-character
+stop strings (the server's memory before and after), and a stream abandoned after its
+first piece followed by a 1-token request (how long the hang-up still costs).
 
 Targets (issue 14): 0 errors (every request that stayed gets its 200 and its answer);
 ``/healthz`` under 1 s throughout; the server's memory (RSS, after a collection) back
@@ -204,12 +210,51 @@ def metric_total(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def probes(url: str, key: str) -> dict[str, Any]:
+    """One request at a time, each a repro from issue 14, with what it cost the server."""
+    headers = {"Authorization": f"Bearer {key}"}
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=url, headers=headers, timeout=600) as client:
+        for label, words in (("80kb", 40_000), ("10mb", 5_000_000)):
+            for model in ("base", "rag"):
+                body = _chat("w " * words, model, False, 1)
+                started = time.perf_counter()
+                response = client.post("/v1/chat/completions", json=body)
+                out[f"overlong_{label}_{model}"] = {
+                    "status": response.status_code,
+                    "code": response.json()["error"]["code"],
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+        # Distinct stop strings at the longest allowed length: memory must stay flat-ish.
+        rss_before = rss_bytes()
+        for i in range(3):
+            stop = [f"{i}{chr(97 + j)}" * 32 for j in range(4)]  # 4 x 64 characters
+            body = _chat("Who runs the Oslo office?", "base", False, 4) | {"stop": stop}
+            response = client.post("/v1/chat/completions", json=body)
+            out.setdefault("stop_statuses", []).append(response.status_code)
+        out["stop_rss_growth_mb"] = round((rss_bytes() - rss_before) / 2**20, 1)
+        # A stream abandoned after its first piece; then how long a 1-token answer takes.
+        body = _chat("Describe the company in detail.", "rag", True, 256)
+        started = time.perf_counter()
+        with client.stream("POST", "/v1/chat/completions", json=body) as response:
+            for line in response.iter_lines():
+                if '"content": "' in line and '"content": ""' not in line:
+                    break
+        out["stream_first_piece_s"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        after = client.post("/v1/chat/completions", json=_chat("Hi", "base", False, 1))
+        out["next_1_token_after_hang_up_s"] = round(time.perf_counter() - started, 3)
+        out["next_status"] = after.status_code
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", action="store_true", help="the default model, not scripted")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pace-ms", type=float, default=20.0, help="scripted: ms per batch")
+    parser.add_argument("--probes", action="store_true", help="also run the one-off repros")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -258,6 +303,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rss_end = rss_bytes()
         metrics = httpx.get(server.url + "/metrics", headers={"Authorization": f"Bearer {KEY}"})
         check = project.store.check()
+        repros = probes(server.url, KEY) if args.probes else {}
     summary = result.summary()
     record = {
         "benchmark": "serve_hardening",
@@ -278,6 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "generated_tokens": metric_total(metrics.text, "ragtune_generated_tokens_total"),
         "index_check_ok": bool(check.ok),
+        "probes": repros,
         "targets": {
             "zero_errors": summary["errors"] == 0 and summary["health_failures"] == 0,
             "health_under_1s": (summary["health_max_s"] or 0) < 1.0,

@@ -104,7 +104,28 @@ async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
     return {"id": doc_id, "object": "document", "deleted": True}
 
 
-@router.post("/v1/documents")
+# The body is parsed by hand (JSON or multipart); the schema still says what it takes.
+_UPSERT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": UpsertRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "id": {"type": "string"},
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/v1/documents", openapi_extra=_UPSERT_BODY)
 async def upsert_documents(request: Request) -> dict[str, Any]:
     """Add or replace documents: JSON ``{"documents": [{id, text, title?, meta?}]}``, or a
     multipart upload of txt/md/html/pdf/docx/jsonl files (field name ``file`` or ``files``;

@@ -9,7 +9,7 @@ OpenAI clients send that ragtune does not use (``user``, ``presence_penalty``, .
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,7 +30,7 @@ class ChatMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[dict[str, Any]] | None = None
 
     @field_validator("content")
