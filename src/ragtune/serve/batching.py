@@ -94,6 +94,9 @@ class BatchQueue(Generic[R]):
     whole). ``on_batch(key, size, seconds)`` is called after each batch and
     ``on_abandoned(key, stage)`` for each request whose client left, ``stage`` being
     ``"queued"`` (dropped before any compute) or ``"running"`` (left mid-answer).
+    ``precheck(key, question)`` runs on the worker for each request before its batch;
+    one that raises fails alone and the rest of the batch goes on (the worker thread is
+    the model's, so a check that needs the tokenizer never races generation for it).
     """
 
     def __init__(
@@ -105,10 +108,12 @@ class BatchQueue(Generic[R]):
         on_batch: Callable[[Hashable, int, float], None] | None = None,
         stream_one: StreamOne[R] | None = None,
         on_abandoned: Callable[[Hashable, str], None] | None = None,
+        precheck: Callable[[Hashable, str], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1 (got {max_batch})")
         self._answer_batch = answer_batch
+        self._precheck = precheck
         self._stream_one = stream_one
         self._on_abandoned = on_abandoned
         self.window_s = max(0.0, window_s)
@@ -234,7 +239,18 @@ class BatchQueue(Generic[R]):
                     if not request.future.done():
                         request.future.set_exception(exc)
 
+    def _passes_precheck(self, request: _Request[R]) -> bool:
+        if self._precheck is None:
+            return True
+        try:
+            self._precheck(request.key, request.question)
+        except Exception as exc:
+            request.future.set_exception(exc)
+            return False
+        return True
+
     def _run_batch(self, batch: list[_Request[R]]) -> None:
+        batch = [request for request in batch if self._passes_precheck(request)]
         if not batch:
             return
         key = batch[0].key

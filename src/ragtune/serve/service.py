@@ -14,10 +14,12 @@ and the batch queue in front of the model, which streams go through too::
     service.models()   # ["base", "rag"] (+ "ft", "ft+rag", "raft" once their adapters exist)
     service.stop()
 
-A question is measured against the context window before it is queued: first by
-characters (``MAX_CHARS_PER_TOKEN`` per token of room, no tokenizer call), then by
-the model's tokenizer over the prompt the arm would build around it; too long is a 400
-``context_length_exceeded``, as OpenAI answers.
+A question is measured against the context window twice: before it is queued, by
+characters (``MAX_CHARS_PER_TOKEN`` per token of room, no tokenizer call), and on the
+batch worker just before its batch, by the model's tokenizer over the prompt the arm
+would build around it (on the model's own thread: fast tokenizers must not be called
+from two threads while one of them pads a batch). Too long is a 400
+``context_length_exceeded``, as OpenAI answers, and fails that request alone.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class ServeService:
             on_batch=self._on_batch,
             stream_one=self._stream_one,
             on_abandoned=self._on_abandoned,
+            precheck=self._precheck,
         )
         self._systems: dict[str, System] = {}
         self._lock = threading.RLock()
@@ -154,11 +157,9 @@ class ServeService:
         if path is not None and hasattr(generator, "load_adapter"):
             generator.load_adapter(adapter, path)
 
-    def check_prompt(self, arm: str, question: str, params: GenerationParams) -> None:
-        """Refuse a question that cannot fit the context window with a 400
-        ``context_length_exceeded``: by length first, then by the model's tokenizer."""
-        from ragtune.prompts import closed_book_messages, rag_messages
-
+    def check_length(self, question: str, params: GenerationParams) -> None:
+        """Refuse a question that cannot fit the context window by its length alone (400
+        ``context_length_exceeded``), without calling the tokenizer."""
         generator = self.project.generator
         room = generator.prompt_budget - params.max_new_tokens
         if room < 1:
@@ -172,6 +173,15 @@ class ServeService:
                 f"tokens, a {generator.prompt_budget}-token context window takes at most "
                 f"{room * MAX_CHARS_PER_TOKEN}; shorten the question"
             )
+
+    def check_tokens(self, arm: str, question: str, params: GenerationParams) -> None:
+        """Refuse a question whose prompt (as ``arm`` builds it, before passages) does not
+        fit the context window by the model's tokenizer (400 ``context_length_exceeded``).
+        Call it after :meth:`check_length`, on the batch worker."""
+        from ragtune.prompts import closed_book_messages, rag_messages
+
+        generator = self.project.generator
+        room = generator.prompt_budget - params.max_new_tokens
         if registered_arms.get(arm).retrieves:
             try:
                 rag_messages(question, [], generator, params.max_new_tokens)
@@ -187,10 +197,14 @@ class ServeService:
             )
 
     def prepare(self, arm: str, question: str, params: GenerationParams) -> None:
-        """Everything that can fail this request alone, before it joins a batch: the arm
-        builds (index, adapter) and the question fits."""
+        """What can fail this request alone before it is queued: the arm builds (index,
+        adapter) and the question is not too long by characters."""
         self.system(arm, params)
-        self.check_prompt(arm, question, params)
+        self.check_length(question, params)
+
+    def _precheck(self, key: Hashable, question: str) -> None:
+        arm, params = cast(BatchKey, key)
+        self.check_tokens(arm, question, params)
 
     async def answer(
         self, arm: str, question: str, params: GenerationParams | None = None
