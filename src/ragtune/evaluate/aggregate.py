@@ -176,4 +176,3 @@ def seed_spread(values_by_seed: dict[int, float]) -> dict[str, Any]:
         "min": round(min(values), 4),
         "max": round(max(values), 4),
     }
-

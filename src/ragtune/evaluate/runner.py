@@ -15,7 +15,7 @@ the others still run.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ from ragtune.evaluate.records import (
     write_run,
 )
 from ragtune.evaluate.resources import PeakMemory, Stopwatch
-from ragtune.evaluate.results import ArmSummary, Comparison, OneOffCosts
+from ragtune.evaluate.results import ArmSummary, OneOffCosts
 from ragtune.evaluate.scoring import add_semantic_similarity, score
 from ragtune.progress import Progress
 from ragtune.synth import files
@@ -41,7 +41,10 @@ from ragtune.tune.manifest import MANIFEST_FILE
 from ragtune.types import QAExample
 
 if TYPE_CHECKING:
+    from ragtune.config import EvalConfig
+    from ragtune.embed.base import Embedder
     from ragtune.project import Project
+    from ragtune.systems.base import System
 
 
 @dataclass
@@ -67,22 +70,50 @@ def run_arm(
     seed: int = 0,
     label: str | None = None,
 ) -> ArmResult:
-    """Answer ``questions`` with ``arm`` in generator-sized batches; score every answer.
+    """``arm`` built over ``project`` and run by :func:`run_system`; skipped (with the
+    reason) when it cannot be built, e.g. its adapter is not trained yet."""
+    from ragtune.systems import build_system
+
+    try:
+        system = build_system(project, arm)
+    except RagtuneError as exc:
+        return ArmResult(arm, status="skipped", reason=str(exc))
+    return run_system(
+        system,
+        arm,
+        questions,
+        batch_size=project.config.llm.batch_size,
+        top_k=project.config.retrieve.top_k,
+        progress=progress,
+        latency_probe=latency_probe,
+        seed=seed,
+        label=label,
+    )
+
+
+def run_system(
+    system: System,
+    arm: str,
+    questions: Sequence[QAExample],
+    *,
+    batch_size: int,
+    top_k: int,
+    progress: Progress | None = None,
+    latency_probe: int = 0,
+    seed: int = 0,
+    label: str | None = None,
+) -> ArmResult:
+    """Answer ``questions`` with ``system`` (the registered arm ``arm``) in batches of
+    ``batch_size``; score every answer (retrieval at ``top_k`` for retrieving arms).
 
     ``latency_probe`` more questions (the first ones again) are answered one at a time,
     so latency is also measured as a single user would see it, not only in batches.
     """
     from ragtune.registry import arms
-    from ragtune.systems import build_system
 
     progress = progress or Progress()
-    try:
-        system = build_system(project, arm)
-    except RagtuneError as exc:
-        return ArmResult(arm, status="skipped", reason=str(exc))
     result = ArmResult(arm)
-    batch = max(1, project.config.llm.batch_size)
-    k = project.config.retrieve.top_k
+    batch = max(1, batch_size)
     retrieves = arms.get(arm).retrieves
     with PeakMemory() as peak, Stopwatch() as watch:
         with progress.task(label or f"eval {arm}", total=len(questions), unit="q") as advance:
@@ -90,7 +121,9 @@ def run_arm(
                 group = questions[start : start + batch]
                 answers = system.answer_batch([q.question for q in group])
                 for example, answer in zip(group, answers, strict=True):
-                    record = score(example, answer, k, split=split_of(example), retrieves=retrieves)
+                    record = score(
+                        example, answer, top_k, split=split_of(example), retrieves=retrieves
+                    )
                     record.seed = seed
                     result.records.append(record)
                 advance(len(group))
@@ -133,8 +166,8 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSumma
     )
 
 
-def judge_config(project: Project) -> dict[str, Any] | None:
-    config = project.config.eval
+def judge_settings(config: EvalConfig) -> dict[str, Any] | None:
+    """The LLM judge ``config`` names (backend, model, endpoint), or ``None``."""
     if not config.judge:
         return None
     return {
@@ -142,6 +175,70 @@ def judge_config(project: Project) -> dict[str, Any] | None:
         "model": config.judge_model or "default",
         "base_url": config.judge_base_url,
     }
+
+
+def evaluate_systems(
+    systems: Mapping[str, System | str],
+    questions: Sequence[QAExample],
+    settings: EvalConfig,
+    *,
+    batch_size: int,
+    top_k: int,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> EvalRun:
+    """Every system on the same ``questions``: scored records, a summary per arm with
+    intervals, paired comparisons. No project needed::
+
+        run = evaluate_systems({"base": ClosedBookSystem(llm), "rag": RAGSystem(retriever, llm)},
+                               questions, EvalConfig(), batch_size=16, top_k=4)
+
+    ``systems`` maps a registered arm name to its system, or to the reason it could
+    not be built (recorded as skipped). ``embedder`` adds the semantic-similarity score.
+    """
+    progress = progress or Progress()
+    started = time.perf_counter()
+    results = [
+        run_system(
+            system,
+            arm,
+            questions,
+            batch_size=batch_size,
+            top_k=top_k,
+            progress=progress,
+            latency_probe=settings.latency_probe,
+        )
+        if not isinstance(system, str)
+        else ArmResult(arm, status="skipped", reason=system)
+        for arm, system in systems.items()
+    ]
+    records = [r for result in results for r in result.records]
+    semantic = add_semantic_similarity(records, embedder) if records and embedder else 0
+    judge = judge_settings(settings)
+    if judge is not None and records:
+        from ragtune.evaluate.judge import judge_records
+
+        judge.update(judge_records(records, settings, progress))
+    samples = settings.bootstrap_samples
+    run = EvalRun(
+        run_id=new_run_id("eval"),
+        created=utc_now(),
+        environment=environment(),
+        data={"questions": {"n_questions": len(questions)}, "semantic_scored": semantic},
+    )
+    if judge is not None:
+        run.data["judge"] = judge
+    by_arm = {}
+    for result in results:
+        run.arms[result.arm] = summarize_result(result, samples)
+        if result.status == "ok":
+            by_arm[result.arm] = [r.to_dict() for r in result.records]
+        else:
+            progress.log(f"skipped {result.arm}: {result.reason}")
+    run.records = [row for rows in by_arm.values() for row in rows]
+    run.comparisons = compare_arms(by_arm, samples=samples)
+    run.seconds = round(time.perf_counter() - started, 3)
+    return run
 
 
 def evaluate(
@@ -159,64 +256,49 @@ def evaluate(
 
     Questions: ``questions`` if given, else ``qa_path`` (a user's JSONL/CSV), else the
     project's held-out split. ``max_questions`` (default ``eval.max_questions``) draws a
-    stratified, seeded subset so that every arm answers exactly the same ones.
+    stratified, seeded subset so that every arm answers exactly the same ones. The
+    project supplies the inputs of :func:`evaluate_systems` and its folder the records.
     """
     from ragtune.registry import arms as registered
+    from ragtune.systems import build_system
 
     settings = project.config.eval
     arms = registered.check(arms or settings.arms)
     progress = progress or Progress()
-    started = time.perf_counter()
     if questions is None:
         rows, source = load_questions(project, qa_path)
     else:
         rows, source = list(questions), {"source": "given"}
     check_unique_ids(rows)
-    limit = max_questions or settings.max_questions
-    selected = select_questions(rows, limit, seed=settings.seed)
+    selected = select_questions(rows, max_questions or settings.max_questions, seed=settings.seed)
     source.update(n_available=len(rows), n_questions=len(selected))
     progress.log(f"Evaluating {', '.join(arms)} on {len(selected)} questions ({source['source']})")
-
-    results = [
-        run_arm(project, arm, selected, progress, latency_probe=settings.latency_probe)
-        for arm in arms
-    ]
-    records = [r for result in results for r in result.records]
-    semantic = add_semantic_similarity(records, project.embedder) if records else 0
-    judge = judge_config(project)
-    if judge is not None and records:
-        from ragtune.evaluate.judge import judge_records
-
-        judge.update(judge_records(records, project.config.eval, progress))
-
-    samples = settings.bootstrap_samples
-    run = EvalRun(
-        run_id=new_run_id("eval"),
-        created=utc_now(),
-        environment=environment(),
-        config=project.config.model_dump(),
-        data={
-            "questions": source,
-            "semantic_scored": semantic,
-            "judge": judge,
-            "project": str(project.root),
-            "generator": getattr(project.loaded_generator, "name", project.config.llm.model),
-            "manifests": _manifests(project),
-        },
-        costs=OneOffCosts.model_validate(one_off_costs(project)),
-        notes=list(notes),
+    systems: dict[str, System | str] = {}
+    for arm in arms:
+        try:
+            systems[arm] = build_system(project, arm)
+        except RagtuneError as exc:
+            systems[arm] = str(exc)
+    run = evaluate_systems(
+        systems,
+        selected,
+        settings,
+        batch_size=project.config.llm.batch_size,
+        top_k=project.config.retrieve.top_k,
+        embedder=project.embedder,
+        progress=progress,
     )
-    by_arm = {}
-    for result in results:
-        run.arms[result.arm] = summarize_result(result, samples)
-        if result.status == "ok":
-            by_arm[result.arm] = [r.to_dict() for r in result.records]
-        else:
-            progress.log(f"skipped {result.arm}: {result.reason}")
-    run.records = [row for rows in by_arm.values() for row in rows]
-    run.comparisons = [Comparison.model_validate(c) for c in compare_arms(by_arm, samples=samples)]
-    run.data.update(extra or {})
-    run.seconds = round(time.perf_counter() - started, 3)
+    run.config = project.config.model_dump()
+    run.data.update(
+        questions=source,
+        judge=run.data.get("judge"),
+        project=str(project.root),
+        generator=getattr(project.loaded_generator, "name", project.config.llm.model),
+        manifests=_manifests(project),
+        **(extra or {}),
+    )
+    run.costs = OneOffCosts.model_validate(one_off_costs(project))
+    run.notes = list(notes)
     path = write_run(project.runs_dir, run) if write else None
     return run, path
 

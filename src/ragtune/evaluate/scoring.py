@@ -112,4 +112,3 @@ def add_semantic_similarity(records: Sequence[QuestionRecord], embedder: Embedde
             offset += 1
         record.scores["semantic"] = round(best, 4)
     return len(todo)
-

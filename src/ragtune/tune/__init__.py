@@ -23,9 +23,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragtune.tune.data import TrainingData
 from ragtune.tune.manifest import AdapterManifest, list_adapters, read_manifest
 
-__all__ = ["AdapterManifest", "list_adapters", "merge_adapter", "read_manifest", "train"]
+__all__ = [
+    "AdapterManifest",
+    "TrainingData",
+    "fit",
+    "list_adapters",
+    "merge_adapter",
+    "read_manifest",
+    "train",
+]
 
 
 def train(*args: Any, **kwargs: Any) -> AdapterManifest:
@@ -33,6 +42,13 @@ def train(*args: Any, **kwargs: Any) -> AdapterManifest:
     from ragtune.tune.trainer import train as _train
 
     return _train(*args, **kwargs)
+
+
+def fit(*args: Any, **kwargs: Any) -> AdapterManifest:
+    """See :func:`ragtune.tune.trainer.fit`: training from typed inputs, no project."""
+    from ragtune.tune.trainer import fit as _fit
+
+    return _fit(*args, **kwargs)
 
 
 def merge_adapter(*args: Any, **kwargs: Any) -> Any:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ragtune.errors import DataError
 from ragtune.jsonl import read_jsonl_objects
 from ragtune.synth import files
+from ragtune.types import QAExample
 
 if TYPE_CHECKING:
     from ragtune.project import Project
@@ -42,6 +44,15 @@ class TrainingData:
     @property
     def kind(self) -> str:
         return "language-modeling" if self.mode == "continued" else "prompt-completion"
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[QAExample], source: str = "given") -> TrainingData:
+        """Closed-book ``qa`` rows for ``examples``, in the very prompt the ``ft`` arm asks
+        with (:func:`ragtune.synth.files.qa_chat_row`)."""
+        if not examples:
+            raise DataError("no examples to train on")
+        rows = [split_prompt_completion(files.qa_chat_row(e)) for e in examples]
+        return cls("qa", rows, source, {"source": source, "examples": len(rows)})
 
 
 def split_prompt_completion(row: dict[str, Any]) -> dict[str, Any]:

@@ -173,10 +173,10 @@ def plan_batches(tune: TuneConfig, data: TrainingData, base: LoadedModel) -> Bat
 
 
 def prepare_checkpoints(
-    project: Project, mode: str, resume: bool, progress: Progress
+    adapters_dir: Path, mode: str, resume: bool, progress: Progress
 ) -> Checkpoints:
     """The checkpoint folder for ``mode``: kept and resumed from with ``resume``, else emptied."""
-    folder = project.adapters_dir / CHECKPOINTS_DIR / mode
+    folder = adapters_dir / CHECKPOINTS_DIR / mode
     resume_from = last_complete_checkpoint(folder) if resume else None
     if resume and resume_from is None:
         progress.log(f"no complete checkpoint in {folder}; starting from step 0")
@@ -353,7 +353,8 @@ def train(
     ``.ragtune/adapters/<mode>/``: ``adapter_config.json`` + ``adapter_model.safetensors``
     (PEFT, vLLM ``--lora-modules``) for LoRA, a full HF model folder for ``method="full"``,
     and ``ragtune_manifest.json``. ``callbacks`` are extra ``transformers.TrainerCallback``
-    objects handed to the trainer (timers, loggers).
+    objects handed to the trainer (timers, loggers). The project only supplies the
+    inputs of :func:`fit`, which does the work.
 
     >>> from ragtune import Project
     >>> from ragtune.tune import train
@@ -363,15 +364,44 @@ def train(
     """
     if mode not in MODES:
         raise ConfigError(f"unknown tuning mode {mode!r}; choose one of: {', '.join(MODES)}")
-    tune = resolve_tune_config(project.config.tune, overrides)
+    tune = resolve_tune_config(project.config.tune, overrides)  # a bad override fails first
+    return fit(
+        load_training_data(project, mode),
+        project.config.llm.model,
+        tune,
+        project.adapters_dir,
+        resume=resume,
+        progress=progress,
+        max_steps=max_steps,
+        callbacks=callbacks,
+    )
+
+
+def fit(
+    data: TrainingData,
+    base_model: str,
+    tune: TuneConfig,
+    adapters_dir: Path,
+    *,
+    resume: bool = False,
+    progress: Progress | None = None,
+    max_steps: int | None = None,
+    callbacks: Sequence[Any] = (),
+) -> AdapterManifest:
+    """Fine-tune ``base_model`` (``"default"``, an HF id or folder, a ``.gguf``) on
+    ``data`` with ``tune``; the adapter goes to ``adapters_dir/<data.mode>/``. No project
+    needed, as with trl's ``SFTTrainer(model, args, train_dataset)``::
+
+        data = TrainingData.from_examples(examples)       # closed-book QA rows
+        manifest = fit(data, "default", TuneConfig(epochs=3), Path("adapters"))
+    """
     progress = progress or Progress()
     _set_up_libraries()
-    data = load_training_data(project, mode)
-    base = load_base_model(project.config.llm.model, tune)
+    base = load_base_model(base_model, tune)
     plan = plan_batches(tune, data, base)
-    checkpoints = prepare_checkpoints(project, mode, resume, progress)
+    checkpoints = prepare_checkpoints(adapters_dir, data.mode, resume, progress)
     done = run_training(tune, data, base, plan, checkpoints, progress, max_steps, callbacks)
-    manifest = save_adapter(tune, data, base, plan, done, project.adapters_dir / mode, max_steps)
+    manifest = save_adapter(tune, data, base, plan, done, adapters_dir / data.mode, max_steps)
     if done.trainer.is_world_process_zero():
         # The run finished: its checkpoints are spent.
         shutil.rmtree(checkpoints.folder, ignore_errors=True)
