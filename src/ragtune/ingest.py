@@ -20,7 +20,10 @@ with the id's path removed (:func:`document_root`). So ids survive a move of the
   were not loaded are deleted, as they would be under the new root.
 - *Two folders, one relative path.* A loaded document whose id is stored from another
   file that still exists is not written: it is reported, and the stored one kept. Ingest
-  two folders with the same layout into separate projects, or one parent folder.
+  two folders with the same layout into separate projects, or one parent folder. With
+  ``mirror=True`` the given paths are the whole index, so the loaded document replaces
+  the stored one: that is how a new version of the documents in a folder of its own
+  (``ragtune freshness --update NEW_DOCS``) takes over.
 
 **What is deleted.** A stored document that was not loaded is deleted when it is in
 scope (its source is a file named in ``paths`` or under a folder there, or its root moved
@@ -272,7 +275,9 @@ def _plan(
     moved_roots: set[str] = set()
     for doc_id, doc in loaded.documents.items():
         old = by_id.get(doc_id)
-        if old is None or old.source == doc.source or old.source in loaded_sources:
+        # --mirror says the index is exactly these paths: a new version of the documents
+        # in another folder (the freshness test's update) replaces the stored one.
+        if old is None or mirror or old.source == doc.source or old.source in loaded_sources:
             documents[doc_id] = doc
         elif os.path.lexists(old.source):
             conflicts.append(
