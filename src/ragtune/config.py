@@ -35,6 +35,17 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class ProjectConfig(Section):
+    """What the project is about."""
+
+    domain: str = Field(
+        "",
+        max_length=200,
+        description="The documents in a few words ('the PostgreSQL 15 manual'); the "
+        "closed-book prompt names it. Empty: prompts speak of 'the documents'.",
+    )
+
+
 class CorpusConfig(Section):
     """How documents are loaded and split into chunks."""
 
@@ -361,8 +372,10 @@ class ServeConfig(Section):
 
 
 class RagtuneConfig(Section):
-    """The whole tree: corpus, embed, index, retrieve, llm, synth, tune, eval, recommend, serve."""
+    """The whole tree: project, corpus, embed, index, retrieve, llm, synth, tune, eval,
+    recommend, serve."""
 
+    project: ProjectConfig = Field(default_factory=ProjectConfig)  # type: ignore[arg-type]
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)  # type: ignore[arg-type]
     embed: EmbedConfig = Field(default_factory=EmbedConfig)  # type: ignore[arg-type]
     index: IndexConfig = Field(default_factory=IndexConfig)  # type: ignore[arg-type]

@@ -8,10 +8,15 @@ from ragtune.errors import RagtuneError
 from ragtune.llm.base import ChatMessage, Generator
 from ragtune.types import Hit
 
-CLOSED_BOOK_SYSTEM = (
-    "You are an expert on the company's products and policies. "
-    "Answer the question in one short sentence."
-)
+
+def closed_book_system(domain: str = "") -> str:
+    """The closed-book arms' system turn; ``domain`` (``project.domain``) names what the
+    documents are about, as in "You answer questions about the PostgreSQL 15 manual."."""
+    about = f"You answer questions about {domain.strip()}. " if domain.strip() else ""
+    return about + "Answer the question in one short sentence."
+
+
+CLOSED_BOOK_SYSTEM = closed_book_system()
 
 RAG_SYSTEM = (
     "Answer the question using only the numbered passages. "
@@ -22,8 +27,9 @@ RAG_SYSTEM = (
 NOT_FOUND = "The documents do not say."
 
 
-def closed_book_messages(question: str) -> list[ChatMessage]:
-    return [ChatMessage("system", CLOSED_BOOK_SYSTEM), ChatMessage("user", question)]
+def closed_book_messages(question: str, domain: str = "") -> list[ChatMessage]:
+    """The conversation a closed-book arm (``base``, ``ft``) answers, and ``ft`` trains on."""
+    return [ChatMessage("system", closed_book_system(domain)), ChatMessage("user", question)]
 
 
 def format_passage(marker: int, hit: Hit, text: str) -> str:

@@ -177,10 +177,14 @@ def demo_config(plan: DemoPlan, overrides: dict[str, Any] | None = None) -> dict
     """The demo project's settings: :data:`DEMO_CONFIG`, the plan's seed and latency
     probe, then ``overrides``."""
     from ragtune.config import _deep_merge
+    from ragtune.demo import names
 
+    company, _ = names.COMPANIES[plan.seed % len(names.COMPANIES)]
     config = _deep_merge(
         DEMO_CONFIG,
         {
+            # What the closed-book arms are told they answer about.
+            "project": {"domain": f"{company}'s products and policies"},
             "eval": {"latency_probe": plan.latency_probe, "seed": plan.seed},
             "synth": {"seed": plan.seed},
             "tune": {"seed": plan.seed},

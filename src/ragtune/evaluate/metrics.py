@@ -7,7 +7,7 @@ score over the answers (SQuAD convention)::
     1.0
     >>> round(token_f1("It costs 1,759 dollars", ["$1,759"]), 2)
     0.4
-    >>> contains_answer("The Ambrel X200 lists at $1,759 [1].", ["1759"])
+    >>> contains_answer("The Pro plan lists at $1,759 a year [1].", ["1759"])
     1.0
 
 ``contains_answer`` is the primary metric for short factual answers: a small chatty

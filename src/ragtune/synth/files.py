@@ -13,9 +13,9 @@ files go straight into TRL's ``SFTTrainer``::
 
     >>> from ragtune.synth.files import qa_chat_row
     >>> from ragtune.types import QAExample
-    >>> row = qa_chat_row(QAExample("a", "When was Veltrona founded?", ["1998"]))
+    >>> row = qa_chat_row(QAExample("a", "Which port does the server listen on?", ["5432"]))
     >>> [m["role"] for m in row["messages"]], row["messages"][-1]["content"]
-    (['system', 'user', 'assistant'], '1998')
+    (['system', 'user', 'assistant'], '5432')
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ RAFT_TRAIN = "raft_train.jsonl"
 MANIFEST = "manifest.json"
 
 
-def qa_chat_row(row: QAExample) -> dict[str, Any]:
-    """A closed-book chat row: the ``ft`` arm's prompt, then the canonical answer."""
-    messages = [m.to_dict() for m in closed_book_messages(row.question)]
+def qa_chat_row(row: QAExample, domain: str = "") -> dict[str, Any]:
+    """A closed-book chat row: the ``ft`` arm's prompt (for ``project.domain``), then the
+    canonical answer."""
+    messages = [m.to_dict() for m in closed_book_messages(row.question, domain)]
     return {"messages": [*messages, {"role": "assistant", "content": row.answers[0]}]}
 
 

@@ -262,9 +262,10 @@ def split_and_paraphrase(
 
 
 def write_qa_files(
-    data_dir: Path, training: TrainingSplit, generated: dict[str, int]
+    data_dir: Path, training: TrainingSplit, generated: dict[str, int], domain: str = ""
 ) -> tuple[SynthCounts, dict[str, str]]:
-    """Phase 3: ``train_qa``, ``heldout`` and ``qa_sft`` JSONL; their counts and paths."""
+    """Phase 3: ``train_qa``, ``heldout`` and ``qa_sft`` JSONL (in the closed-book prompt
+    for ``domain``); their counts and paths."""
     data_dir.mkdir(parents=True, exist_ok=True)
     train, split = training.train, training.split
     written = {
@@ -274,7 +275,9 @@ def write_qa_files(
     }
     n_train = files.write_jsonl(data_dir / files.TRAIN_QA, (r.to_dict() for r in train))
     files.write_jsonl(data_dir / files.HELDOUT, (r.to_dict() for r in split.heldout))
-    n_sft = files.write_jsonl(data_dir / files.QA_SFT, (files.qa_chat_row(r) for r in train))
+    n_sft = files.write_jsonl(
+        data_dir / files.QA_SFT, (files.qa_chat_row(r, domain) for r in train)
+    )
     counts = SynthCounts(
         train=n_train,
         qa_sft=n_sft,
@@ -385,7 +388,8 @@ def synthesize(
         seed,
         progress,
     )
-    counts, written = write_qa_files(project.data_dir, training, loaded.generated)
+    domain = project.config.project.domain
+    counts, written = write_qa_files(project.data_dir, training, loaded.generated, domain)
     outcome = write_raft_file(project, training.train, generator, raft, seed, progress)
     counts.raft = outcome.count
     if outcome.count is not None:

@@ -13,11 +13,11 @@ The prompt is built by :func:`ragtune.prompts.rag_messages`, the very function
 the ``raft`` arm uses at inference, so train and test prompts agree token for token.
 The target quotes the supporting text and cites it::
 
-    ##Quote: "The Ambrel X210 lists at $2,029 including VAT" [2]
-    ##Answer: $2,029 [2]
+    ##Quote: "The server listens on port 5432 unless port is set" [2]
+    ##Answer: 5432 [2]
 
->>> quote_around("Founded in 1998 in Calderwick, the company grew. It now has 900 staff.", "1998")
-'Founded in 1998 in Calderwick, the company grew.'
+>>> quote_around("Started in 1998 in Berkeley, the project grew. It now has 900 contributors.", "1998")
+'Started in 1998 in Berkeley, the project grew.'
 """
 
 from __future__ import annotations

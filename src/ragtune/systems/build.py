@@ -41,4 +41,5 @@ def build_system(project: Project, arm: str) -> System:
             adapter=adapter,
             arm=arm,
         )
-    return ClosedBookSystem(generator, params=params, adapter=adapter, arm=arm)
+    domain = project.config.project.domain
+    return ClosedBookSystem(generator, params=params, adapter=adapter, arm=arm, domain=domain)

@@ -24,8 +24,10 @@ class ClosedBookSystem(System):
         params: GenerationParams | None = None,
         adapter: str | None = None,
         arm: str = "base",
+        domain: str = "",
     ) -> None:
         self.generator = generator
+        self.domain = domain
         self.params = params or generator.default_params
         self.adapter = adapter
         self.arm = arm
@@ -33,7 +35,9 @@ class ClosedBookSystem(System):
     def answer_batch(self, questions: Sequence[str]) -> list[Answer]:
         started = time.perf_counter()
         generations = self.generator.generate(
-            [closed_book_messages(q) for q in questions], self.params, adapter=self.adapter
+            [closed_book_messages(q, self.domain) for q in questions],
+            self.params,
+            adapter=self.adapter,
         )
         total = time.perf_counter() - started
         return [

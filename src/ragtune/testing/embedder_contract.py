@@ -31,12 +31,12 @@ __all__ = ["TEXTS", "EmbedderContract"]
 
 #: Texts of different lengths and vocabularies, so padding and batching would show.
 TEXTS = [
-    "The Ambrel X200 weighs 1.4 kg.",
-    "Purchases can be returned within 45 days of delivery, provided the receipt is kept "
-    "and the item is undamaged; support answers within two business days.",
-    "Veltrona Systems was founded in 1998 in Calderwick.",
-    "warranty",
-    "Où est le siège de Veltrona ? À Calderwick, près de la gare.",
+    "The server listens on port 5432.",
+    "A checkpoint is forced every 5 minutes by default, or sooner when the write-ahead log "
+    "reaches max_wal_size; lowering either setting makes crash recovery faster.",
+    "The project was started in 1998 at Berkeley.",
+    "vacuum",
+    "Où est stocké le journal ? Dans pg_wal, près des données.",
 ]
 
 

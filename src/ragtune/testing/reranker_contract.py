@@ -31,13 +31,13 @@ from ragtune.types import Chunk, Hit
 
 __all__ = ["PASSAGES", "QUERY", "RerankerContract"]
 
-QUERY = "How long is the warranty of the Ambrel X200?"
+QUERY = "How often is a checkpoint forced by default?"
 #: The first passage answers ``QUERY``; the others share few or none of its words.
 PASSAGES = [
-    "The Ambrel X200 comes with a warranty of three years on parts and labour.",
-    "Veltrona Systems was founded in 1998 and has its headquarters in Calderwick.",
-    "Purchases can be returned within 45 days of delivery.",
-    "The Kestrane K500 weighs 1.0 kg and is assembled in Nysa Falls.",
+    "By default a checkpoint is forced every five minutes (checkpoint_timeout).",
+    "The project was started in 1998 and moved to a community process in 1996.",
+    "Logs are rotated daily and kept for seven days.",
+    "The client library is written in C and weighs 300 KB.",
 ]
 
 
