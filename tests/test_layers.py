@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"tune"},
     {"evaluate"},
     {"experiment", "report"},
-    {"demo.runner", "serve"},
+    {"pipeline", "demo.runner", "serve"},
     {"cli"},
 ]
 LAYER_OF = {unit: level for level, units in enumerate(LAYERS) for unit in units}

@@ -22,6 +22,7 @@ from ragtune.cli.common import (
     open_project,
     print_json,
 )
+from ragtune.cli.compare import compare_command
 from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
 from ragtune.cli.eval import eval_command, freshness_command
@@ -225,6 +226,7 @@ app.command()(ask)
 app.command()(synth)
 app.command()(tune)
 app.add_typer(adapters_app, name="adapters")
+app.command("compare")(compare_command)
 app.command("eval")(eval_command)
 app.command("freshness")(freshness_command)
 app.command("recommend")(recommend_command)

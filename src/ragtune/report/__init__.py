@@ -30,6 +30,7 @@ def write_report(
     out_dir: Path | None = None,
     eval_path: Path | None = None,
     freshness_path: Path | None = None,
+    latest_freshness: bool = True,
 ) -> ReportPaths:
     """Render the newest runs in ``runs_dir`` to ``report.html`` and ``report.md`` in ``out_dir``
     (default: ``runs_dir``), with ``recommendation`` (made from the same runs) if given;
@@ -38,7 +39,7 @@ def write_report(
     from ragtune.report.markdown import render_markdown
     from ragtune.report.model import load_report_data
 
-    data = load_report_data(runs_dir, recommendation, eval_path, freshness_path)
+    data = load_report_data(runs_dir, recommendation, eval_path, freshness_path, latest_freshness)
     out = out_dir or runs_dir
     out.mkdir(parents=True, exist_ok=True)
     html, markdown = out / "report.html", out / "report.md"

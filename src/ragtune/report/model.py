@@ -102,15 +102,18 @@ def load_report_data(
     recommendation: Recommendation | None = None,
     eval_path: Path | None = None,
     freshness_path: Path | None = None,
+    latest_freshness: bool = True,
 ) -> ReportData:
     """The newest eval and freshness runs in ``runs_dir`` (or the given files), with the
     ``recommendation`` made from them (``ragtune.experiment.recommend_latest``) and examples."""
     eval_run = load_eval_run(eval_path) if eval_path else latest_eval_run(runs_dir)
     if eval_run is None:
         raise DataError(f"no evaluation runs in {runs_dir}; run: ragtune eval")
-    freshness_run = (
-        load_freshness_run(freshness_path) if freshness_path else latest_freshness_run(runs_dir)
-    )
+    freshness_run: FreshnessRun | None
+    if freshness_path is not None:
+        freshness_run = load_freshness_run(freshness_path)
+    else:  # the newest one, unless the caller says this report has none
+        freshness_run = latest_freshness_run(runs_dir) if latest_freshness else None
     data = ReportData(eval_run, freshness_run, recommendation)
     data.examples = pick_examples(eval_run, data.arms)
     return data

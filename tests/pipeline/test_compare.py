@@ -1,0 +1,153 @@
+"""``ragtune compare`` on a small folder of a team's own kind of documents (settings and
+their defaults), with test doubles through the registry: every stage runs, a re-run
+redoes only what changed, ``--from`` forces a stage, a real SIGKILL in any stage
+resumes, and bad input is one line naming the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ragtune.config import CONFIG_FILE
+from ragtune.errors import DataError, RagtuneError
+from ragtune.pipeline import CompareOptions, run_compare
+from ragtune.project import Project
+
+SETTINGS: dict[str, Any] = {
+    "embed": {"backend": "hash"},
+    "llm": {"backend": "scripted"},
+    "corpus": {"tokenizer": "words", "chunk_size_tokens": 64, "chunk_overlap_tokens": 8},
+    "eval": {"arms": ["base", "rag"], "bootstrap_samples": 200, "latency_probe": 0},
+}
+SET = [
+    "--set",
+    "embed.backend=hash",
+    "--set",
+    "llm.backend=scripted",
+    "--set",
+    "corpus.tokenizer=words",
+    "--set",
+    'eval.arms=["base","rag"]',
+]
+OPTIONS = ("cache_size", "timeout", "max_workers", "retry_limit")
+
+
+def write_manual(folder: Path, version: int = 1) -> None:
+    """Four pages of a fictional server's manual; version 2 changes two defaults."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, option in enumerate(OPTIONS):
+        default = (i + 1) * 16 + (100 if version == 2 and i < 2 else 0)
+        (folder / f"{option}.md").write_text(
+            f"# The {option} setting\n\n"
+            f"The `{option}` setting defaults to {default}. "
+            f"It was introduced in version {i + 2}.{i}.\n\n"
+            f"Raise `{option}` when the server is busy; lower it on small machines.\n"
+        )
+
+
+def stages(result: Any) -> dict[str, str]:
+    return {s["stage"]: s["status"] for s in result.stages}
+
+
+@pytest.fixture
+def manual(tmp_path: Path) -> tuple[Path, Path]:
+    write_manual(tmp_path / "v1", 1)
+    write_manual(tmp_path / "v2", 2)
+    return tmp_path / "v1", tmp_path / "v2"
+
+
+def test_every_stage_then_only_what_changed(tmp_path: Path, manual: tuple[Path, Path]) -> None:
+    v1, v2 = manual
+    project = Project.init(tmp_path / "proj", SETTINGS)
+    options = CompareOptions([v1], update=[v2], max_questions=12)
+    first = run_compare(project, options)
+    assert stages(first) == {
+        "ingest": "ran",
+        "questions": "ran",
+        "train qa": "skipped",
+        "train raft": "skipped",
+        "evaluate": "ran",
+        "freshness": "ran",
+        "report": "ran",
+    }
+    assert first.report_html is not None and first.report_html.is_file()
+    assert set(first.accuracy) == {"base", "rag"} and first.recommendation in ("base", "rag")
+    assert first.freshness_run is not None and first.eval_run is not None
+    changes = (project.state_dir / "stages" / "changes.jsonl").read_text().splitlines()
+    found = {tuple(json.loads(line)["new_answers"]) for line in changes}
+    assert {("116",), ("132",)} <= found  # both changed defaults, found by diffing v1 and v2
+    # After the freshness test the project is back on the compared documents.
+    texts = {d.id: d.text for d in project.store.iter_documents()}
+    assert "defaults to 16." in texts["cache_size.md"]
+
+    again = run_compare(project, options)
+    assert stages(again)["questions"] == stages(again)["evaluate"] == "cached"
+    assert stages(again)["freshness"] == "cached" and again.eval_run == first.eval_run
+
+    page = v1 / "timeout.md"
+    page.write_text(page.read_text().replace("introduced in version 3.1", "introduced in 3.9"))
+    edited = run_compare(project, options)
+    assert stages(edited)["questions"] == stages(edited)["evaluate"] == "ran"
+    assert edited.eval_run != first.eval_run
+
+    forced = run_compare(
+        project, CompareOptions([v1], update=[v2], max_questions=12, from_stage="evaluate")
+    )
+    assert stages(forced)["questions"] == "cached" and stages(forced)["evaluate"] == "ran"
+
+
+def run_cli(
+    args: list[str], cwd: Path, kill_in: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    if kill_in:
+        env["RAGTUNE_TEST_KILL_IN"] = kill_in
+    return subprocess.run(
+        [sys.executable, "-m", "tests.pipeline.killer", *args],
+        cwd=Path(__file__).parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("stage", ["questions", "evaluate", "freshness"])
+def test_a_killed_run_resumes(tmp_path: Path, manual: tuple[Path, Path], stage: str) -> None:
+    v1, v2 = manual
+    proj = tmp_path / "proj"
+    args = ["compare", str(v1), "--update", str(v2), "-p", str(proj), "-n", "12", *SET, "--json"]
+    killed = run_cli(args, tmp_path, kill_in=stage)
+    assert killed.returncode == -9, killed.stderr  # a real SIGKILL, inside the stage
+    assert (proj / CONFIG_FILE).is_file()
+    resumed = run_cli(args, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    status = {s["stage"]: s["status"] for s in summary["stages"]}
+    order = ["questions", "evaluate", "freshness"]
+    for before in order[: order.index(stage)]:
+        assert status[before] == "cached"  # finished stages are not redone
+    assert status[stage] == "ran" and Path(summary["report"]).is_file()
+
+
+def test_bad_input_is_one_line_naming_the_file(tmp_path: Path, manual: tuple[Path, Path]) -> None:
+    v1, _ = manual
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    project = Project.init(tmp_path / "proj", SETTINGS)
+    with pytest.raises(DataError, match=r"no usable text in .*empty"):
+        run_compare(project, CompareOptions([empty]))
+    broken = tmp_path / "qa.jsonl"
+    broken.write_text('{"question": "What does cache_size default to?", "answer": "16"}\n{oops\n')
+    with pytest.raises(RagtuneError, match=r"qa\.jsonl:2"):
+        run_compare(project, CompareOptions([v1], qa=broken))
+    with pytest.raises(RagtuneError, match="--from 'evalute': choose one of"):
+        run_compare(project, CompareOptions([v1], from_stage="evalute"))
+    # Nothing computed before the bad input was lost: the index is still there.
+    assert project.store.stats()["documents"] == len(OPTIONS)
