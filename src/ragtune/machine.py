@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RUN_PACKAGES", "machine_info", "package_versions"]
+__all__ = ["RUN_PACKAGES", "LoadMeter", "load_average", "machine_info", "package_versions"]
 
 #: The packages whose versions an evaluation run records.
 RUN_PACKAGES = (
@@ -81,3 +81,44 @@ def machine_info() -> dict[str, Any]:
     if torch is not None and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (runnable processes, ours included); ``None`` where the
+    OS does not tell."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
+
+
+class LoadMeter:
+    """The machine's load while something is measured: sampled at the start, at each
+    :meth:`sample` call and at the end, so a figure taken on a busy machine says so::
+
+        meter = LoadMeter()
+        for batch in batches:
+            ...
+            meter.sample()
+        meter.to_dict()   # {"before": 0.4, "max": 2.1, "after": 2.0, "cores": 2, "threads": 2}
+    """
+
+    def __init__(self) -> None:
+        self.before = load_average()
+        self.samples = [self.before] if self.before is not None else []
+
+    def sample(self) -> None:
+        value = load_average()
+        if value is not None:
+            self.samples.append(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        self.sample()
+        torch = sys.modules.get("torch")
+        return {
+            "before": self.before,
+            "max": max(self.samples) if self.samples else None,
+            "after": self.samples[-1] if self.samples else None,
+            "cores": os.cpu_count(),
+            "threads": torch.get_num_threads() if torch is not None else None,
+        }

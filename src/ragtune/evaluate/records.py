@@ -109,6 +109,21 @@ class EvalRun(RunFile):
         """Arms that ran (not skipped), in run order."""
         return [arm for arm, summary in self.arms.items() if summary.ok]
 
+    def load_warning(self) -> str | None:
+        """A sentence naming the arms measured on an oversubscribed machine, or ``None``."""
+        busy = {
+            a: s.speed.load for a, s in self.arms.items() if s.ok and s.speed.load.oversubscribed
+        }
+        if not busy:
+            return None
+        worst = max(load.max or 0.0 for load in busy.values())
+        cores = next(iter(busy.values())).cores
+        return (
+            f"Latency of {', '.join(busy)} was measured under load {worst:.1f} on {cores} cores "
+            "(other work competed for the CPU): rerun on a quiet machine before trusting "
+            "latency or cost."
+        )
+
     def comparison(
         self, a: str, b: str, split: str = "all", metric: str = PRIMARY_METRIC
     ) -> Comparison | None:

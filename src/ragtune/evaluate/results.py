@@ -74,6 +74,22 @@ class StageLatency(Result):
     total: Percentiles = Field(default_factory=Percentiles)
 
 
+class LoadSample(Result):
+    """The machine's 1-minute load average while an arm was measured (ours included)."""
+
+    before: float | None = None
+    max: float | None = None
+    after: float | None = None
+    cores: int | None = None
+    threads: int | None = None
+
+    @property
+    def oversubscribed(self) -> bool:
+        """Other work competed for the cores: the load passed 1.5x the cores (an arm
+        running alone on every core keeps it near 1x)."""
+        return self.max is not None and bool(self.cores) and self.max > 1.5 * (self.cores or 1)
+
+
 class SpeedSummary(Result):
     """Latency, compute per query, tokens, throughput and memory of one arm."""
 
@@ -88,6 +104,7 @@ class SpeedSummary(Result):
     wall_seconds: float = 0.0
     cpu_seconds: float | None = None
     single_latency_s: list[float] = Field(default_factory=list)
+    load: LoadSample = Field(default_factory=LoadSample)
 
     @property
     def latency(self) -> StageLatency:

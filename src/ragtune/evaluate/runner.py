@@ -35,6 +35,7 @@ from ragtune.evaluate.records import (
 from ragtune.evaluate.resources import PeakMemory, Stopwatch
 from ragtune.evaluate.results import ArmSummary, OneOffCosts
 from ragtune.evaluate.scoring import add_semantic_similarity, score
+from ragtune.machine import LoadMeter
 from ragtune.progress import Progress
 from ragtune.synth import files
 from ragtune.tune.manifest import MANIFEST_FILE
@@ -59,6 +60,7 @@ class ArmResult:
     peak_rss_bytes: int | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    load: dict[str, Any] = field(default_factory=dict)
 
 
 def run_arm(
@@ -115,6 +117,7 @@ def run_system(
     result = ArmResult(arm)
     batch = max(1, batch_size)
     retrieves = arms.get(arm).retrieves
+    meter = LoadMeter()
     with PeakMemory() as peak, Stopwatch() as watch:
         with progress.task(label or f"eval {arm}", total=len(questions), unit="q") as advance:
             for start in range(0, len(questions), batch):
@@ -127,6 +130,7 @@ def run_system(
                     record.seed = seed
                     result.records.append(record)
                 advance(len(group))
+                meter.sample()
         for example in questions[:latency_probe]:
             started = time.perf_counter()
             answer = system.answer(example.question)
@@ -142,6 +146,7 @@ def run_system(
         watch.seconds,
         watch.cpu_seconds,
     )
+    result.load = meter.to_dict()
     return result
 
 
@@ -153,6 +158,7 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSumma
     probe = [{"latency": p} for p in result.probe_seconds]
     speed = summarize_speed(rows, probe, result.peak_rss_bytes, result.seconds)
     speed["cpu_seconds"] = result.cpu_seconds
+    speed["load"] = result.load
     speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
     from ragtune.registry import arms
 

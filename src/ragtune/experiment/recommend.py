@@ -276,7 +276,11 @@ def recommend(
     """Recommend an arm from the run files under the user's constraints."""
     profiles = arm_profiles(eval_run, freshness_run)
     runs = {"eval": eval_run.run_id, "freshness": freshness_run.run_id if freshness_run else None}
-    return recommend_from_profiles(profiles, eval_run.comparisons, constraints, runs)
+    rec = recommend_from_profiles(profiles, eval_run.comparisons, constraints, runs)
+    warning = eval_run.load_warning()
+    if warning:  # a busy machine slows every arm differently: latency and cost may be off
+        rec.explanation.append(warning)
+    return rec
 
 
 def recommend_latest(

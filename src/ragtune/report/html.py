@@ -13,6 +13,7 @@ from typing import Any
 
 from ragtune.report import sections
 from ragtune.report.model import ReportData
+from ragtune.report.text import load_text
 
 TOC = (
     ("recommendation", "Recommendation"),
@@ -34,6 +35,7 @@ def header(data: ReportData) -> str:
     machine = run.environment.get("machine", {})
     questions = run.data.get("questions", {})
     model = run.data.get("generator") or run.config.get("llm", {}).get("model", "?")
+    load = load_text([run.arms[a].speed.load for a in data.arms])
     chips = "".join(
         f"<span class='chip'>{sections.arm_label(a)} <b>{sections.pct(acc.mean if (acc := data.accuracy(a)) else None)}</b></span>"
         for a in data.arms
@@ -42,7 +44,9 @@ def header(data: ReportData) -> str:
         "<header class='top'><h1>RAG, fine-tuning, or both?</h1>"
         f"<div class='meta'>{questions.get('n_questions', '?')} questions ({escape(str(questions.get('source', '?')))}) · "
         f"generator <code>{escape(str(model))}</code> · {machine.get('cpu_count', '?')} CPU cores "
-        f"({escape(str(machine.get('cpu', '')))}) · run <code>{escape(run.run_id)}</code>"
+        f"({escape(str(machine.get('cpu', '')))})"
+        + (f" · measured under {escape(load)}" if load else "")
+        + f" · run <code>{escape(run.run_id)}</code>"
         f"{' + <code>' + escape(data.freshness_run.run_id) + '</code>' if data.freshness_run else ''}</div>"
         f"<div class='chips'>{chips}</div></header>"
         + "<nav class='toc'>"
@@ -54,6 +58,9 @@ def header(data: ReportData) -> str:
 def notes(data: ReportData) -> str:
     items = [f"<b>{escape(a)}</b> was not evaluated: {escape(r)}" for a, r in data.skipped.items()]
     items += [escape(n) for n in data.eval_run.notes]
+    warning = data.eval_run.load_warning()
+    if warning:
+        items.insert(0, f"<b>{escape(warning)}</b>")
     if any(not data.eval_run.arms[a].speed.single_latency_s for a in data.arms):
         items.append("Latency was measured inside evaluation batches, not one query at a time.")
     items.append(

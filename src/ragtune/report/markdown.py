@@ -13,7 +13,14 @@ from ragtune.report.rows import (
     retrieval_rows,
     speed_rows,
 )
-from ragtune.report.text import PHASE_LABELS, SPLIT_LABELS, interval_text, new_old_text, signed
+from ragtune.report.text import (
+    PHASE_LABELS,
+    SPLIT_LABELS,
+    interval_text,
+    load_text,
+    new_old_text,
+    signed,
+)
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
@@ -33,13 +40,18 @@ def render_markdown(data: ReportData) -> str:
 
 def _header(data: ReportData) -> list[str]:
     run = data.eval_run
+    load = load_text([run.arms[a].speed.load for a in data.arms])
+    warning = run.load_warning()
     return [
         "# RAG, fine-tuning, or both?",
         "",
         f"Run `{run.run_id}`"
         + (f" and freshness run `{data.freshness_run.run_id}`" if data.freshness_run else "")
-        + f" · {run.data.get('questions', {}).get('n_questions', '?')} questions.",
+        + f" · {run.data.get('questions', {}).get('n_questions', '?')} questions"
+        + (f" · measured under {load}" if load else "")
+        + ".",
         "",
+        *([f"> **{warning}**", ""] if warning else []),
     ]
 
 

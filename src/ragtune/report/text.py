@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ragtune.evaluate.results import Interval, PhaseSummary, TimeToFresh
+from ragtune.evaluate.results import Interval, LoadSample, PhaseSummary, TimeToFresh
 
 PHASE_LABELS = {
     "before": "before the update",
@@ -50,3 +50,17 @@ def new_old_text(phase: PhaseSummary | None) -> str:
     if phase is None:
         return "–"
     return f"{pct(phase.changed_new.mean)} / {pct(phase.changed_old.mean)}"
+
+
+def load_text(loads: list[LoadSample]) -> str:
+    """``"load 0.4–2.1 on 2 cores, 2 threads"`` over the arms' measurements, or ``""``
+    for runs written before the load was recorded."""
+    seen = [x for x in loads if x.max is not None]
+    if not seen:
+        return ""
+    low = min(x.before if x.before is not None else x.max or 0.0 for x in seen)
+    high = max(x.max or 0.0 for x in seen)
+    threads = seen[0].threads
+    return f"load {low:.1f}–{high:.1f} on {seen[0].cores} cores" + (
+        f", {threads} threads" if threads else ""
+    )
