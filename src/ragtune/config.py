@@ -126,12 +126,51 @@ class EmbedConfig(Section):
 
 
 class IndexConfig(Section):
-    """Where chunks and vectors live."""
+    """Where chunks and vectors live: ``sqlite`` (embedded, the default) or ``qdrant``.
 
-    backend: str = Field("sqlite", description="Registered store name: 'sqlite' (embedded).")
-    path: str | None = Field(
-        None, description="Store folder; default .ragtune/store in the project."
+    A project moves to a Qdrant server with ``[index] backend = "qdrant"`` and
+    ``url = "http://qdrant:6333"`` (no url: Qdrant's local mode in the store folder).
+    """
+
+    backend: str = Field(
+        "sqlite", description="Registered store name: 'sqlite' (embedded) or 'qdrant'."
     )
+    path: str | None = Field(
+        None,
+        description="Store folder (for qdrant: its SQLite sidecar, and its data in local "
+        "mode); default .ragtune/store in the project.",
+    )
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="For backend='qdrant': the server, e.g. http://localhost:6333; unset: "
+        "local mode (one process, exact search) in the store folder.",
+    )
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="For backend='qdrant': env var holding the server's API key "
+        "(default QDRANT_API_KEY; the key itself never goes in the config).",
+    )
+    collection: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$",
+        description="For backend='qdrant': the collection (an alias over the live one of "
+        "<collection>-a / -b); default 'ragtune'. One per project on a shared server.",
+    )
+
+    @model_validator(mode="after")
+    def _qdrant_fields_need_qdrant(self) -> IndexConfig:
+        if self.backend == "sqlite":
+            for name in ("url", "api_key_env", "collection"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"index.{name} is a setting of backend 'qdrant', not 'sqlite'")
+        return self
+
+    def store_options(self) -> dict[str, str]:
+        """The keyword arguments, besides ``path``, that the backend is created with."""
+        options = {"url": self.url, "api_key_env": self.api_key_env, "collection": self.collection}
+        return {name: value for name, value in options.items() if value is not None}
 
 
 class RetrieveConfig(Section):

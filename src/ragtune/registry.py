@@ -80,6 +80,7 @@ embedders.register("hash", "ragtune.testing.hash_embedder:HashEmbedder")
 
 stores: Registry[Any] = Registry("store")
 stores.register("sqlite", "ragtune.index.sqlite:SQLiteStore")
+stores.register("qdrant", "ragtune.index.qdrant:QdrantStore")
 
 rerankers: Registry[Any] = Registry("reranker")
 rerankers.register("cross-encoder", "ragtune.retrieve.rerank:CrossEncoderReranker")

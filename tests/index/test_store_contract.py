@@ -9,6 +9,7 @@ from pathlib import Path
 from ragtune.index.base import Store
 from ragtune.registry import stores
 from ragtune.testing.store_contract import StoreContract
+from tests.index import test_qdrant_contract
 
 
 class TestSQLiteStoreContract(StoreContract):
@@ -17,7 +18,10 @@ class TestSQLiteStoreContract(StoreContract):
         return store
 
 
-CONTRACTED = {"sqlite": TestSQLiteStoreContract}
+CONTRACTED = {
+    "sqlite": TestSQLiteStoreContract,
+    "qdrant": test_qdrant_contract.TestQdrantLocalContract,
+}
 
 
 def test_every_built_in_store_has_a_contract_test() -> None:

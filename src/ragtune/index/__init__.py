@@ -19,5 +19,5 @@ def open_store(config: IndexConfig, default_path: Path) -> Store:
     from ragtune.registry import stores
 
     path = Path(config.path) if config.path else default_path
-    store: Store = stores.create(config.backend, path=path)
+    store: Store = stores.create(config.backend, path=path, **config.store_options())
     return store
