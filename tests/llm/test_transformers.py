@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ragtune.errors import ConfigError
-from ragtune.llm import ChatMessage, GenerationParams, Generator
+from ragtune.llm import ChatMessage, Generation, GenerationParams, Generator
 from ragtune.llm.gguf import is_converted, resolve_default_model
 from ragtune.testing.generator_contract import QUESTIONS, GeneratorContract, convs
 
@@ -45,27 +48,72 @@ def test_default_model_is_a_cached_hf_folder(llm: Generator) -> None:
     assert llm.name == "SmolLM2-135M-Instruct" and llm.context_window == 8192
 
 
-def test_batched_greedy_equals_one_at_a_time(llm: Generator) -> None:
-    # Prompts of different lengths, so the batch is left-padded.
-    questions = [
-        "Hi!",
-        "What is the capital of France? Answer in one word.",
-        "List three colours of the rainbow, separated by commas, and nothing else please.",
-    ]
-    batched = llm.generate(convs(questions), PARAMS)
-    alone = [llm.generate(convs([q]), PARAMS)[0] for q in questions]
-    assert [g.text for g in batched] == [g.text for g in alone]
-    assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in alone]
-    assert batched[0].batch_size == 3 and alone[0].batch_size == 1
+@contextlib.contextmanager
+def batch_size(llm: Generator, size: int) -> Iterator[None]:
+    """The module's generator with another ``batch_size`` for one block."""
+    kept = llm.batch_size
+    llm.batch_size = size
+    try:
+        yield
+    finally:
+        llm.batch_size = kept
+
+
+def _rag_question(i: int) -> str:
+    facts = " ".join(
+        f"[{k}] The X{k}{i} pump is assembled in plant {k + i}, weighs {3 * k + i} kg and "
+        f"ships with a {k % 4 + 1}-year warranty covering parts but not labour."
+        for k in range(1, 8 + 2 * i)
+    )
+    return f"Passages:\n{facts}\n\nQuestion: where is the X3{i} pump assembled?\nAnswer:"
+
+
+# Short closed-book questions and RAG-length prompts (~260-490 tokens), so every batch
+# is left-padded and mixes lengths.
+INVARIANCE_QUESTIONS = [
+    "Hi!",
+    "What is the capital of France? Answer in one word.",
+    "List three colours of the rainbow, separated by commas, and nothing else please.",
+    *QUESTIONS,
+    "Why is the sea salty?",
+    "How many days are in a leap year?",
+    "What does a warranty usually cover?",
+    "Give one reason to keep a receipt.",
+    "Which is heavier, a kilogram of iron or a kilogram of feathers?",
+    "What is a service interval?",
+    *(_rag_question(i) for i in range(4)),
+]
+
+
+def test_an_answer_is_the_same_alone_and_in_any_batch(llm: Generator) -> None:
+    """Greedy answers alone, in one batch of 16 and in batches of 3 with other neighbours
+    (a shuffled order) are identical: same text, same tokens, same finish."""
+    assert len(INVARIANCE_QUESTIONS) == 16
+    settings = llm.compute_settings()  # type: ignore[attr-defined]
+    assert settings.rowwise, settings
+
+    def key(gen: Generation) -> tuple[str, int, str, int]:
+        return gen.text, gen.completion_tokens, gen.finish_reason, gen.prompt_tokens
+
+    alone = [llm.generate(convs([q]), PARAMS)[0] for q in INVARIANCE_QUESTIONS]
+    with batch_size(llm, 16):
+        sixteen = llm.generate(convs(INVARIANCE_QUESTIONS), PARAMS)
+    order = random.Random(0).sample(range(16), 16)
+    in_threes: dict[int, Generation] = {}
+    for start in range(0, 16, 3):
+        group = order[start : start + 3]
+        batch = llm.generate(convs([INVARIANCE_QUESTIONS[i] for i in group]), PARAMS)
+        in_threes.update(zip(group, batch, strict=True))
+    assert {g.batch_size for g in alone} == {1} and {g.batch_size for g in sixteen} == {16}
+    assert [key(g) for g in sixteen] == [key(g) for g in alone], settings
+    assert [key(in_threes[i]) for i in range(16)] == [key(g) for g in alone], settings
 
 
 def test_batches_are_bucketed_by_prompt_length(llm: Generator) -> None:
     conversations = convs(["short", "a much longer question " * 20, "medium length question " * 5])
     assert llm.plan_batches(conversations) == [[1, 2, 0]]
-    llm_any: object = llm
-    small = llm_any.__class__.__new__(llm_any.__class__)
-    small.__dict__.update(llm.__dict__, batch_size=2)
-    assert small.plan_batches(conversations) == [[1, 2], [0]]
+    with batch_size(llm, 2):
+        assert llm.plan_batches(conversations) == [[1, 2], [0]]
 
 
 def test_chat_template_and_system_message(llm: Generator) -> None:

@@ -12,9 +12,11 @@ cached folder, see :mod:`ragtune.llm.gguf`), or ``"default"`` (SmolLM2-135M-Inst
     tuned = llm.generate(convs, GenerationParams(max_new_tokens=16), adapter="ft")
 
 Speed on CPU comes from batching: prompts are sorted by token length and cut into
-batches (so little padding is computed), left-padded, decoded with a KV cache under
-``torch.inference_mode``, in bfloat16 when the CPU has bf16 matrix instructions
-(:mod:`ragtune.llm.dtype`).
+batches, decoded together with a KV cache under ``torch.inference_mode``, in bfloat16
+when the CPU has bf16 matrix instructions (:mod:`ragtune.llm.dtype`). A greedy answer
+does not depend on its batch: on CPU each prompt is prefilled on its own and every row
+of a decoding step attends only to its own keys (:mod:`ragtune.llm.rowwise`), so
+``llm.generate([a, b, c])[0]`` is ``llm.generate([a])[0]`` to the token.
 ``llm.compute_settings()`` says what was chosen (dtype and why, threads).
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 from ragtune._compat import quiet_upstream_deprecations
 from ragtune._lazy import require
 from ragtune.errors import BackendUnavailableError, ConfigError
+from ragtune.llm import attention, rowwise
 from ragtune.llm.base import (
     ChatMessage,
     Conversation,
@@ -60,12 +63,21 @@ def pick_dtype(dtype: str, device: str) -> Any:
 
 @dataclass(frozen=True)
 class ComputeSettings:
-    """What a generator computes with, chosen at run time; a run file records it."""
+    """What a generator computes with, chosen at run time; a run file records it.
+
+    ``rowwise`` says whether prompts are prefilled one by one and decoded with each row
+    over its own keys (CPU, a model whose layers all keep every key); ``batch_invariant``
+    whether, on top of that, this machine's GEMMs give a row the same bits at any row
+    count, so a greedy answer is the same whatever shares its batch
+    (see :mod:`ragtune.llm.rowwise`).
+    """
 
     device: str
     dtype: str
     dtype_reason: str
     threads: int
+    rowwise: bool
+    batch_invariant: bool
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +149,17 @@ class TransformersGenerator(Generator):
             if i is not None
         }
         self._lock = threading.RLock()
+        self._cache_kw = rowwise.cache_argument(self.base_model)
+        # Row-wise generation wherever it applies; whether it is also bit-for-bit batch
+        # invariant depends on this machine's GEMM kernels, checked once.
+        self.rowwise = (
+            self.device == "cpu"
+            and getattr(config, "_attn_implementation", None) == attention.NAME
+            and rowwise.supports_rowwise(self.base_model)
+        )
+        self.batch_invariant = self.rowwise and rowwise.matmul_rows_agree(
+            self.base_model, max_rows=batch_size
+        )
         for name, path in (adapters or {}).items():
             self.load_adapter(name, path)
 
@@ -145,10 +168,8 @@ class TransformersGenerator(Generator):
         (:mod:`ragtune.llm.attention`) where the architecture supports SDPA."""
         load = transformers.AutoModelForCausalLM.from_pretrained
         if self.device == "cpu":
-            from ragtune.llm.attention import register
-
             try:
-                return load(self.path, dtype=self.dtype, attn_implementation=register())
+                return load(self.path, dtype=self.dtype, attn_implementation=attention.register())
             except (ValueError, ImportError):  # an architecture without SDPA support
                 pass
         return load(self.path, dtype=self.dtype)
@@ -269,17 +290,46 @@ class TransformersGenerator(Generator):
         return kwargs
 
     def _run(
-        self, prompts: list[str], params: GenerationParams, adapter: str | None, **extra: Any
+        self,
+        prompts: list[str],
+        params: GenerationParams,
+        adapter: str | None,
+        streamer: Any = None,
     ) -> tuple[Any, Any]:
+        """``(encoding, sequences)`` for ``prompts``: the left-padded prompt tokens, and
+        prompt plus generated tokens per prompt, in order."""
         torch = require("torch", "rag")
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
+        ids, mask = enc["input_ids"], enc["attention_mask"]
+        kwargs = self._generate_kwargs(params)
         with self._lock, torch.inference_mode(), self._adapter(adapter):
-            out = self.model.generate(**enc, **self._generate_kwargs(params), **extra)
-        return enc, out
+            if self.rowwise:
+                ids, mask, kwargs, streamer = self._rowwise_inputs(ids, mask, kwargs, streamer)
+            if streamer is not None:
+                kwargs["streamer"] = streamer
+            out = self.model.generate(input_ids=ids, attention_mask=mask, **kwargs)
+        return enc, out[: len(prompts)]
+
+    def _rowwise_inputs(
+        self, ids: Any, mask: Any, kwargs: dict[str, Any], streamer: Any
+    ) -> tuple[Any, Any, dict[str, Any], Any]:
+        """Filler rows, the per-row prefilled cache and the matching generate arguments
+        (see :mod:`ragtune.llm.rowwise`)."""
+        transformers = require("transformers", "rag")
+        rows = ids.shape[0]
+        ids, mask, fillers = rowwise.fill_rows(ids, mask, self.tokenizer.pad_token_id)
+        cache = rowwise.prefill_rows(self.model, ids, mask, self._cache_kw)
+        if cache is not None:
+            kwargs[self._cache_kw] = cache
+        if fillers:
+            finished = rowwise.FillerRowsFinished(rows + fillers, fillers)
+            kwargs["stopping_criteria"] = transformers.StoppingCriteriaList([finished])
+            streamer = rowwise.FirstRowStreamer(streamer) if streamer is not None else None
+        return ids, mask, kwargs, streamer
 
     def compute_settings(self) -> ComputeSettings:
-        """The device, dtype (and why) and intra-op threads in use now.
+        """The device, dtype (and why), intra-op threads and batch invariance in use now.
 
         >>> llm.compute_settings().to_dict()
         {'device': 'cpu', 'dtype': 'bfloat16', 'dtype_reason': 'auto: the CPU has ...', ...}
@@ -290,6 +340,8 @@ class TransformersGenerator(Generator):
             dtype=self.dtype_choice.dtype,
             dtype_reason=self.dtype_choice.reason,
             threads=int(torch.get_num_threads()),
+            rowwise=self.rowwise,
+            batch_invariant=self.batch_invariant,
         )
 
     def _generate_batch(
@@ -333,7 +385,7 @@ class TransformersGenerator(Generator):
 
         def work() -> None:
             try:
-                self._run([prompt], params, adapter, streamer=streamer)
+                self._run([prompt], params, adapter, streamer)
             except BaseException as exc:  # surfaced in the caller's thread below
                 failure.append(exc)
                 streamer.end()
