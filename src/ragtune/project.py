@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -240,7 +241,7 @@ class Project:
 
     # -- verbs --------------------------------------------------------------------------
     def ingest(
-        self, paths: list[Path | str], mirror: bool = False, progress: Progress | None = None
+        self, paths: Sequence[Path | str], mirror: bool = False, progress: Progress | None = None
     ) -> IngestReport:
         """Index the files and folders in ``paths`` incrementally (see ``ragtune.ingest``:
         what counts as changed, moved or deleted, and how a re-index is swapped in through

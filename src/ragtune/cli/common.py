@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,19 @@ def command_progress(json_output: bool) -> RichProgress:
     """Rich progress bars on a terminal; none under ``--json`` (stdout stays parseable)."""
 
     return RichProgress(enabled=False if json_output else None)
+
+
+def stage_printer(progress: RichProgress, json_output: bool) -> Callable[[str], None]:
+    """``say(message)`` for a long command's stage lines: above the live bars when they
+    are shown, plain lines otherwise (make, CI logs), nothing under ``--json``."""
+
+    def say(message: str) -> None:
+        if not json_output:
+            (progress.console if progress.enabled else console).print(
+                message, highlight=False, markup=False
+            )
+
+    return say
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from ragtune.cli.common import (
     console,
     parse_overrides,
     print_json,
+    stage_printer,
 )
 
 
@@ -75,13 +76,7 @@ def compare_command(
         max_questions=questions,
     )
     with command_progress(json_output) as progress:
-
-        def say(message: str) -> None:
-            if not json_output:
-                (progress.console if progress.enabled else console).print(
-                    message, highlight=False, markup=False
-                )
-
+        say = stage_printer(progress, json_output)
         result = run_compare(proj, options, progress=progress, say=say)
     proj.close()
     if json_output:

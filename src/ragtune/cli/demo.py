@@ -13,6 +13,7 @@ from ragtune.cli.common import (
     console,
     parse_overrides,
     print_json,
+    stage_printer,
 )
 
 
@@ -44,15 +45,7 @@ def demo(
     if questions:
         plan.eval_questions = questions
     with command_progress(json_output) as progress:
-
-        def say(message: str) -> None:
-            if json_output:
-                return
-            # Above the live bars when they are shown; plain lines otherwise (make, CI logs).
-            (progress.console if progress.enabled else console).print(
-                message, highlight=False, markup=False
-            )
-
+        say = stage_printer(progress, json_output)
         result = run_demo(
             directory, plan, say=say, progress=progress, overrides=parse_overrides(overrides)
         )

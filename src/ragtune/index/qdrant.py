@@ -55,7 +55,8 @@ from ragtune.index.base import (
     check_items,
     document_hash,
 )
-from ragtune.types import Chunk, Document, Hit
+from ragtune.index.sqlite_rows import SQLiteRows
+from ragtune.types import Chunk, Hit
 
 try:
     from qdrant_client import models as qm
@@ -85,7 +86,7 @@ _TIE_SLACK = 8
 Ask = Callable[[qm.Filter | None, int], list[qm.ScoredPoint]]
 
 
-class QdrantStore(Store):
+class QdrantStore(SQLiteRows, Store):
     """Dense + BM25 in one Qdrant collection, documents and hashes in SQLite beside it.
 
     ``url`` unset: local mode in ``path/qdrant``. ``api_key_env`` names the environment
@@ -172,19 +173,6 @@ class QdrantStore(Store):
             batch = list(values[start : start + _IN_BATCH])
             rows += self._db.execute(sql.format(marks=",".join("?" * len(batch))), batch)
         return rows
-
-    def get_setting(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO settings(key, value) VALUES(?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (key, value),
-            )
 
     # -- writes -----------------------------------------------------------------------
     @contextmanager
@@ -378,31 +366,6 @@ class QdrantStore(Store):
         return committed
 
     # -- reads ------------------------------------------------------------------------
-    def document_hashes(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._db.execute("SELECT id, content_hash FROM documents").fetchall())
-
-    def get_document(self, doc_id: str) -> Document | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, text, source, title, meta FROM documents WHERE id=?", (doc_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        return Document(
-            id=row[0], text=row[1], source=row[2], title=row[3], meta=json.loads(row[4])
-        )
-
-    def iter_documents(self) -> list[Document]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, text, source, title, meta FROM documents ORDER BY id"
-            ).fetchall()
-        return [
-            Document(id=r[0], text=r[1], source=r[2], title=r[3], meta=json.loads(r[4]))
-            for r in rows
-        ]
-
     def list_documents(self) -> list[DocumentRecord]:
         with self._lock:
             rows = self._db.execute(

@@ -48,7 +48,8 @@ from ragtune.index.base import (
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.folder_swap import recover_interrupted_swap, sibling_folder, swap_folders
 from ragtune.index.sqlite_derived import DerivedIndexes, read_cache, write_cache
-from ragtune.types import Chunk, Document, Hit
+from ragtune.index.sqlite_rows import SQLiteRows
+from ragtune.types import Chunk, Hit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,7 +91,7 @@ _META_CONDITION = (
 _DOCUMENT_COLUMNS = dict(zip(DOCUMENT_FIELDS, ("d.id", "d.source", "d.title"), strict=True))
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteRows, Store):
     """SQLite + FAISS (inner product over fp16 codes) + numpy BM25, in one folder.
 
     store = SQLiteStore(path=Path(".ragtune/store"))
@@ -156,19 +157,6 @@ class SQLiteStore(Store):
     def _generation(self) -> int:
         row = self._db.execute("SELECT value FROM settings WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
-
-    def get_setting(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO settings(key, value) VALUES(?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (key, value),
-            )
 
     # -- derived indexes ----------------------------------------------------------------
     def _ensure_fresh(self) -> None:
@@ -327,31 +315,6 @@ class SQLiteStore(Store):
         return SQLiteStore(self.path)
 
     # -- reads --------------------------------------------------------------------------
-    def document_hashes(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._db.execute("SELECT id, content_hash FROM documents").fetchall())
-
-    def get_document(self, doc_id: str) -> Document | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, text, source, title, meta FROM documents WHERE id=?", (doc_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        return Document(
-            id=row[0], text=row[1], source=row[2], title=row[3], meta=json.loads(row[4])
-        )
-
-    def iter_documents(self) -> list[Document]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, text, source, title, meta FROM documents ORDER BY id"
-            ).fetchall()
-        return [
-            Document(id=r[0], text=r[1], source=r[2], title=r[3], meta=json.loads(r[4]))
-            for r in rows
-        ]
-
     def iter_chunks(self) -> Iterator[Chunk]:
         with self._lock:
             rows = self._db.execute(
