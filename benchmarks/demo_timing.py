@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ragtune-demo-bench"))
     args = parser.parse_args()
 
-    from ragtune.evaluate.records import load_run, machine_info, package_versions
     from ragtune.demo.runner import DemoPlan, run_demo
+    from ragtune.evaluate.records import load_run, machine_info, package_versions
 
     plan = DemoPlan.quick() if args.quick else DemoPlan.full()
     plan.train = not args.no_train
