@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from ragtune.evaluate.aggregate import compare_arms, find_comparison, percentiles_ms, seed_spread
 from ragtune.evaluate.bootstrap import bootstrap_mean, paired_difference
 
@@ -77,3 +79,21 @@ def test_percentiles_and_seed_spread() -> None:
     assert percentiles_ms([])["p95"] == 0.0
     spread = seed_spread({0: 0.5, 1: 0.7})
     assert spread["mean"] == 0.6 and spread["std"] > 0 and spread["min"] == 0.5
+
+
+def test_bootstrap_over_seeds_widens_with_seed_variance() -> None:
+    from ragtune.evaluate.bootstrap import bootstrap_over_seeds
+
+    questions = [1.0, 0.0] * 20
+    steady = bootstrap_over_seeds([questions, questions, questions], samples=2000)
+    assert steady.mean == 0.5 and steady.n == 40
+    # The same questions, but one seed learned nothing and one learned everything.
+    moving = bootstrap_over_seeds([questions, [0.0] * 40, [1.0] * 40], samples=2000)
+    assert moving.mean == 0.5
+    assert moving.high - moving.low > 1.5 * (steady.high - steady.low)
+    # Deterministic for a given seed.
+    assert bootstrap_over_seeds([questions, [0.0] * 40], seed=3) == bootstrap_over_seeds(
+        [questions, [0.0] * 40], seed=3
+    )
+    with pytest.raises(ValueError, match="seeds × questions"):
+        bootstrap_over_seeds([])

@@ -40,6 +40,11 @@ def test_seeds_repeat_fine_tuned_arms(
     spread = run.arms["ft"].seeds
     assert spread.seeds == [0, 1] and spread.values[0] > spread.values[1] and spread.std > 0
     assert run.arms["base"].seeds is None
+    # The headline accuracy is the mean over seeds, its interval a bootstrap over both.
+    accuracy = run.arms["ft"].accuracy["contains"]
+    assert accuracy.mean == pytest.approx(sum(spread.values) / 2, abs=1e-3)
+    assert accuracy.low <= spread.values[1] < spread.values[0] <= accuracy.high
+    assert any("bootstrap over questions and seeds" in note for note in run.notes)
     assert path is not None and load_run(path).arms["ft"].seeds == spread
     # The project's own adapter is back.
     assert (project.adapters_dir / "qa" / "adapter_config.json").read_text() == "{}"

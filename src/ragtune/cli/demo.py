@@ -34,16 +34,34 @@ def demo(
     questions: int = typer.Option(
         None, "--questions", "-n", help="Held-out questions per arm (default 40, quick 16)."
     ),
+    seeds: int = typer.Option(
+        None,
+        "--seeds",
+        min=1,
+        help="Training seeds of the fine-tuned arms (default 3, quick 1); the interval covers them.",
+    ),
+    from_stage: str = typer.Option(
+        None,
+        "--from",
+        help="Redo this stage and every later one (ingest, questions, train qa, train raft, "
+        "evaluate, freshness, report); the others are reused when up to date.",
+    ),
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
 ) -> None:
-    """Build RAG, fine-tuned and both on a fictional domain, compare all five arms, test freshness, recommend, report."""
+    """Build RAG, fine-tuned and both on a fictional domain, compare all five arms, test freshness, recommend, report.
+
+    The same cached stages as ``ragtune compare``: a killed demo resumes where it stopped,
+    and a second run in the same folder reuses every stage that is up to date."""
     from ragtune.demo.runner import DemoPlan, run_demo
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
     plan.seed, plan.retrain, plan.train = seed, not no_retrain, not no_train
     if questions:
         plan.eval_questions = questions
+    if seeds:
+        plan.seeds = seeds
+    plan.from_stage = from_stage
     with command_progress(json_output) as progress:
         say = stage_printer(progress, json_output)
         result = run_demo(

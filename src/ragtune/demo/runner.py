@@ -1,9 +1,11 @@
 """The main job, end to end on the fictional demo domain (``ragtune demo``, ``make demo``).
 
-Writes the demo documents (version 1 and the changed version 2), indexes version 1,
-synthesizes training data, fine-tunes the ``qa`` and ``raft`` adapters, evaluates all
-five arms on the same held-out questions, applies version 2 and runs the freshness
-test, recommends an arm and writes the report. Every stage is timed::
+Writes the demo documents (version 1 and the changed version 2), then runs the same
+pipeline as ``ragtune compare`` (:mod:`ragtune.pipeline`) on them: index version 1,
+training data from its questions, the ``qa`` and ``raft`` adapters (three training
+seeds in the full plan), all five arms on the same held-out questions, version 2 as the
+update with its ``changes.jsonl``, the recommendation and the report. Every stage is
+timed and cached, so a killed demo resumes and a re-run redoes only what changed::
 
     from ragtune.demo.runner import DemoPlan, run_demo
     result = run_demo("demo-project", DemoPlan.full(), say=print)
@@ -16,18 +18,14 @@ the arms that need them are reported as skipped; everything else still runs.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ragtune.evaluate.records import load_eval_run
 from ragtune.progress import Progress
-from ragtune.registry import arms as registered_arms
-
-if TYPE_CHECKING:
-    from ragtune.evaluate.records import EvalRun
 
 Say = Callable[[str], None]
 
@@ -96,6 +94,9 @@ class DemoPlan:
     facts: int | None = 36
     train_modes: tuple[str, ...] = ("qa", "raft")
     name: str = "full"
+    # Training seeds of the fine-tuned arms (their interval covers seed variance).
+    seeds: int = 3
+    from_stage: str | None = None
     # Per-mode overrides of the [tune] section for the first training (e.g. shorter RAFT).
     train_overrides: dict[str, dict[str, Any]] = field(
         # RAFT rows are ~400 tokens: 6 steps of 8 (about half the rows) bound its cost.
@@ -121,6 +122,7 @@ class DemoPlan:
             # and estimates the retraining that freshness needs from the first training.
             train_modes=("qa",),
             retrain=False,
+            seeds=1,
             name="quick",
         )
 
@@ -143,36 +145,6 @@ class DemoResult:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
 
 
-class _Stages:
-    """Times each stage and tells the user what is happening and how long it took."""
-
-    def __init__(self, say: Say, result: DemoResult) -> None:
-        self.say, self.result, self.started = say, result, time.perf_counter()
-
-    def run(self, name: str, message: str, fn: Callable[[], Any]) -> Any:
-        number = len(self.result.stages) + 1
-        self.say(f"[{number}] {message} …")
-        started = time.perf_counter()
-        value = fn()
-        seconds = round(time.perf_counter() - started, 1)
-        self.result.stages.append({"stage": name, "seconds": seconds})
-        total = time.perf_counter() - self.started
-        self.say(f"    done in {seconds:,.1f} s (elapsed {total / 60:,.1f} min)")
-        return value
-
-    def skip(self, name: str, reason: str) -> None:
-        self.result.skipped[name] = reason
-        self.say(f"[skip] {name}: {reason}")
-
-
-def _fresh_state(root: Path) -> None:
-    """A re-run starts from version 1 again: drop index, data and adapters; keep old runs."""
-    state = root / ".ragtune"
-    for sub in ("store", "store.next", "data", "adapters"):
-        shutil.rmtree(state / sub, ignore_errors=True)
-    (state / "runs" / "ingest-log.jsonl").unlink(missing_ok=True)
-
-
 def demo_config(plan: DemoPlan, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo project's settings: :data:`DEMO_CONFIG`, the plan's seed and latency
     probe, then ``overrides``."""
@@ -193,164 +165,27 @@ def demo_config(plan: DemoPlan, overrides: dict[str, Any] | None = None) -> dict
     return _deep_merge(config, overrides or {})
 
 
-class _Demo:
-    """The demo's stages, in order, over one project folder; each says what it did."""
+def compare_options(plan: DemoPlan, v1: Path, v2: Path, qa_v1: Path, qa_v2: Path) -> Any:
+    """The :class:`~ragtune.pipeline.CompareOptions` the demo runs: version 1's documents
+    and questions, version 2 (with its ``changes.jsonl``) as the update."""
+    from ragtune.pipeline import CompareOptions
 
-    def __init__(self, root: Path, plan: DemoPlan, say: Say, progress: Progress) -> None:
-        self.root, self.plan, self.say, self.progress = root, plan, say, progress
-        self.result = DemoResult(root)
-        self.stages = _Stages(say, self.result)
-        self.v1, self.v2 = root / "corpus-v1", root / "corpus-v2"
-        self.no_training: str | None = None
-
-    def write_corpus(self, overrides: dict[str, Any] | None) -> None:
-        from ragtune.demo import write_demo_corpus
-        from ragtune.project import Project
-
-        seed = self.plan.seed
-        self.stages.run(
-            "corpus",
-            "Writing the demo domain, version 1 and the changed version 2",
-            lambda: (
-                write_demo_corpus(self.v1, version=1, seed=seed),
-                write_demo_corpus(self.v2, version=2, seed=seed),
-            ),
-        )
-        config = demo_config(self.plan, overrides)
-        if (self.root / "ragtune.toml").exists():
-            _fresh_state(self.root)
-            self.project = Project.open(self.root, config)
-        else:
-            self.project = Project.init(self.root, config)
-
-    def ingest(self) -> None:
-        from ragtune.evaluate.costs import log_ingest
-
-        docs = self.v1 / "docs"
-
-        def ingest() -> Any:
-            report = self.project.ingest([docs], mirror=True, progress=self.progress)
-            log_ingest(self.project, report, [str(docs)], purpose="build")
-            return report
-
-        report = self.stages.run(
-            "ingest", "Indexing version 1 (chunk, embed, SQLite + FAISS + BM25)", ingest
-        )
-        self.say(f"    {report.added} documents, {report.chunks_embedded} chunks")
-        self.qa_v1, self.qa_v2 = write_fact_slice(
-            self.v1, self.v2, self.project.data_dir.parent / "demo", self.plan.facts, self.plan.seed
-        )
-        if self.plan.facts is not None:
-            self.say(
-                f"    training and questions on a slice of {self.plan.facts} facts ({self.qa_v1})"
-            )
-
-    def train(self) -> None:
-        from ragtune.experiment.refresh import reload_generator, train_adapter, training_available
-        from ragtune.synth import synthesize
-
-        plan = self.plan
-        self.no_training = training_available() if plan.train else "skipped on request (--no-train)"
-        if self.no_training:
-            for name in ("synthesize", "train qa", "train raft"):
-                self.stages.skip(name, self.no_training)
-            return
-        manifest = self.stages.run(
-            "synthesize",
-            "Synthesizing training data (QA pairs, held-out split by fact, RAFT examples)",
-            lambda: synthesize(
-                self.project, source="demo", path=self.qa_v1, progress=self.progress
-            ),
-        )
-        held_out = manifest.counts.heldout_unseen_phrasing + manifest.counts.heldout_unseen_fact
-        self.say(f"    {manifest.counts.train} training questions, {held_out} held out")
-        for mode in registered_arms.adapters_for(registered_arms.names()):
-            if mode not in plan.train_modes:
-                self.stages.skip(
-                    f"train {mode}", f"not in this plan ({plan.name}); the full demo trains it"
-                )
-                continue
-
-            def train(mode: str = mode) -> dict[str, Any]:
-                overrides = plan.train_overrides.get(mode, {})
-                return train_adapter(self.project, mode, self.progress, **overrides)
-
-            cost = self.stages.run(f"train {mode}", f"Fine-tuning the {mode!r} LoRA adapter", train)
-            self.say(
-                f"    {cost['steps']} steps, {cost['tokens_seen']:,} tokens, final loss {cost['final_loss']}"
-            )
-        reload_generator(self.project)
-
-    def evaluate(self) -> EvalRun:
-        from ragtune.demo import load_qa
-        from ragtune.evaluate.runner import evaluate
-        from ragtune.report.text import interval_text
-        from ragtune.synth import files
-
-        # Without synthesis there is no held-out split: ask the demo's own questions.
-        has_split = (self.project.data_dir / files.HELDOUT).is_file()
-        questions = None if has_split else load_qa(self.qa_v1)
-        arms = registered_arms.names()
-        run, self.result.eval_run = self.stages.run(
-            "evaluate",
-            f"Evaluating all {len(arms)} arms on the same {self.plan.eval_questions} held-out questions",
-            lambda: evaluate(
-                self.project,
-                arms,
-                questions=questions,
-                max_questions=self.plan.eval_questions,
-                progress=self.progress,
-                notes=[f"demo: {self.no_training}"] if self.no_training else (),
-            ),
-        )
-        for arm, summary in run.arms.items():
-            if summary.ok:
-                self.say(f"    {arm:>7}: {interval_text(summary.accuracy.get('contains'))}")
-            else:
-                self.result.skipped[arm] = summary.reason
-                self.say(f"    {arm:>7}: skipped ({summary.reason})")
-        return run
-
-    def freshness(self, arms: list[str]) -> None:
-        from ragtune.experiment.freshness import run_freshness
-        from ragtune.report.rows import freshness_rows
-        from ragtune.report.text import pct
-
-        retrain = self.plan.retrain and not self.no_training
-        fresh, self.result.freshness_run = self.stages.run(
-            "freshness",
-            "Applying version 2 and measuring freshness (re-index"
-            + ("; re-synthesize and retrain)" if retrain else "; retraining estimated)"),
-            lambda: run_freshness(
-                self.project,
-                self.v2,
-                arms,
-                retrain_arms=retrain,
-                measure_before=self.plan.measure_before,
-                limit=self.plan.freshness_questions,
-                progress=self.progress,
-                retrain_qa=self.qa_v2,
-            ),
-        )
-        for row in freshness_rows(fresh):
-            self.say(
-                f"    {row.arm:>7}: after the update {row.after_update}, finally {row.final} "
-                f"(new answers {pct(fresh.arms[row.arm].last.changed_new.mean)}; "
-                f"time to fresh {row.time_to_fresh})"
-            )
-
-    def report(self) -> None:
-        from ragtune.experiment.recommend import recommend_latest
-        from ragtune.report import write_report
-
-        runs, constraints = self.project.runs_dir, self.project.config.recommend
-        paths = self.stages.run(
-            "report",
-            "Recommending and writing the report",
-            lambda: write_report(runs, recommend_latest(runs, constraints)),
-        )
-        self.result.report_html, self.result.report_markdown = paths.html, paths.markdown
-        self.result.recommendation = paths.recommendation.arm if paths.recommendation else None
+    modes = set(plan.train_modes)
+    return CompareOptions(
+        docs=[v1 / "docs"],
+        qa=qa_v1,
+        update=[v2],
+        quick="raft" not in modes,
+        from_stage=plan.from_stage,
+        train=plan.train,
+        max_questions=plan.eval_questions,
+        seeds=plan.seeds,
+        train_overrides={m: plan.train_overrides.get(m, {}) for m in modes},
+        retrain=plan.retrain,
+        measure_before=plan.measure_before,
+        freshness_questions=plan.freshness_questions,
+        retrain_qa=qa_v2,
+    )
 
 
 def run_demo(
@@ -360,20 +195,49 @@ def run_demo(
     progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> DemoResult:
-    """Run the whole demo in ``directory``; returns what it made and how long each stage took."""
+    """Write the demo corpus in ``directory`` and run ``ragtune compare`` on it (every
+    stage cached: a re-run redoes only what changed); returns what it made and how long
+    each stage took."""
+    from ragtune.demo import write_demo_corpus
+    from ragtune.pipeline import run_compare
+    from ragtune.project import Project
+
     started = time.perf_counter()
+    plan = plan or DemoPlan.full()
+    say = say or (lambda message: None)
     root = Path(directory).expanduser().resolve()
-    demo = _Demo(
-        root, plan or DemoPlan.full(), say or (lambda message: None), progress or Progress()
-    )
-    demo.write_corpus(overrides)
-    demo.ingest()
-    demo.train()
-    run = demo.evaluate()
-    demo.freshness(run.ok_arms)
-    demo.report()
-    result = demo.result
-    result.seconds = round(time.perf_counter() - started, 1)
-    (demo.project.runs_dir / "demo-summary.json").write_text(json.dumps(result.to_dict(), indent=2))
-    demo.project.close()
+    v1, v2 = root / "corpus-v1", root / "corpus-v2"
+    say("[corpus] writing the demo domain, version 1 and the changed version 2 …")
+    corpus_started = time.perf_counter()
+    write_demo_corpus(v1, version=1, seed=plan.seed)
+    write_demo_corpus(v2, version=2, seed=plan.seed)
+    corpus_seconds = round(time.perf_counter() - corpus_started, 1)
+    config = demo_config(plan, overrides)
+    exists = (root / "ragtune.toml").exists()
+    project = Project.open(root, config) if exists else Project.init(root, config)
+    try:
+        qa_v1, qa_v2 = write_fact_slice(v1, v2, project.state_dir / "demo", plan.facts, plan.seed)
+        options = compare_options(plan, v1, v2, qa_v1, qa_v2)
+        compared = run_compare(project, options, progress=progress, say=say)
+        result = DemoResult(
+            root,
+            report_html=compared.report_html,
+            report_markdown=compared.report_markdown,
+            eval_run=compared.eval_run,
+            freshness_run=compared.freshness_run,
+            recommendation=compared.recommendation,
+            stages=[
+                {"stage": "corpus", "status": "ran", "seconds": corpus_seconds},
+                *compared.stages,
+            ],
+            skipped={s["stage"]: s["reason"] for s in compared.stages if "reason" in s},
+        )
+        if compared.eval_run is not None:
+            run = load_eval_run(compared.eval_run)
+            result.skipped.update({a: s.reason for a, s in run.arms.items() if not s.ok})
+        result.seconds = round(time.perf_counter() - started, 1)
+        summary = project.runs_dir / "demo-summary.json"
+        summary.write_text(json.dumps(result.to_dict(), indent=2))
+    finally:
+        project.close()
     return result

@@ -39,8 +39,9 @@ STAGES = ("ingest", "questions", "train qa", "train raft", "evaluate", "freshnes
 class CompareOptions:
     """What to compare on: the documents, an optional QA file and update, the plan size.
 
-    ``quick`` evaluates fewer questions, trains only the ``qa`` adapter (fewer steps) and
-    estimates retraining in the freshness test instead of running it.
+    ``quick`` evaluates fewer questions, trains only the ``qa`` adapter (fewer steps),
+    trains each adapter with one seed instead of three, and estimates retraining in the
+    freshness test instead of running it. Fields left ``None`` follow ``quick``.
     """
 
     docs: list[Path]
@@ -51,13 +52,36 @@ class CompareOptions:
     from_stage: str | None = None
     train: bool = True
     max_questions: int | None = None
+    # Training seeds of the fine-tuned arms: their accuracy interval covers seed variance.
+    seeds: int | None = None
+    # Per adapter mode, [tune] overrides for every training of it (e.g. a shorter RAFT run).
+    train_overrides: dict[str, dict[str, Any]] | None = None
+    retrain: bool | None = None
+    measure_before: bool | None = None
+    freshness_questions: int | None = None
+    # The QA file retraining reads after the update (default: re-synthesized; see run_freshness).
+    retrain_qa: Path | None = None
 
     @property
     def eval_questions(self) -> int:
         return self.max_questions or (20 if self.quick else 60)
 
     @property
-    def train_overrides(self) -> dict[str, Any]:
+    def seed_count(self) -> int:
+        return self.seeds or (1 if self.quick else 3)
+
+    @property
+    def retraining(self) -> bool:
+        return (not self.quick) if self.retrain is None else self.retrain
+
+    @property
+    def measuring_before(self) -> bool:
+        return (not self.quick) if self.measure_before is None else self.measure_before
+
+    def overrides_for(self, mode: str) -> dict[str, Any]:
+        """The [tune] overrides of ``mode``'s training."""
+        if self.train_overrides is not None:
+            return dict(self.train_overrides.get(mode, {}))
         return {"max_steps": 30} if self.quick else {}
 
 
@@ -177,12 +201,18 @@ class ComparePipeline:
         questions = self.options.eval_questions
         # Batched generation answers a question in about a third of the one-at-a-time probe
         # on 2 cores (benchmarks/README.md), and the retrieving arms read ~10x longer prompts.
+        train_qa = min(chunks * 2, 2000) * (0.3 if not self.options.quick else 0.1)
+        train_raft = 0.0 if self.options.quick else min(chunks * 2, 2000) * 0.6
+        answers = questions * probe * 2
+        tuned = sum(registered_arms.get(a).fine_tuned for a in self._arms())
         guesses = {
             "questions": chunks * 0.01,
-            "train qa": min(chunks * 2, 2000) * (0.3 if not self.options.quick else 0.1),
-            "train raft": min(chunks * 2, 2000) * 0.6,
-            "evaluate": questions * arms * probe * 2,
-            "freshness": (questions * arms * probe * 2) if self.options.update else 0.0,
+            "train qa": train_qa,
+            "train raft": train_raft,
+            # Every extra training seed retrains the adapters and re-asks the tuned arms.
+            "evaluate": answers * arms
+            + (self.options.seed_count - 1) * (train_qa + train_raft + answers * tuned),
+            "freshness": answers * arms if self.options.update else 0.0,
         }
         total = 0.0
         lines = []
@@ -259,7 +289,7 @@ class ComparePipeline:
                 self.keys["questions"],
                 project.config.tune.model_dump(),
                 project.config.llm.model,
-                self.options.train_overrides,
+                self.options.overrides_for(mode),
             )
             folder = project.adapters_dir / mode
 
@@ -269,7 +299,7 @@ class ComparePipeline:
                     mode,
                     resume=True,
                     progress=self.progress,
-                    **self.options.train_overrides,
+                    **self.options.overrides_for(mode),
                 )
                 return {"created_at": manifest.created_at, "steps": manifest.steps}
 
@@ -293,11 +323,17 @@ class ComparePipeline:
             [self.keys.get(s) for s in ("ingest", "questions", "train qa", "train raft")],
             {k: project.config.model_dump()[k] for k in ("llm", "retrieve", "eval", "project")},
             self.options.eval_questions,
+            self.options.seed_count,
+            {mode: self.options.overrides_for(mode) for mode in ("qa", "raft")},
         )
 
         def work() -> dict[str, Any]:
             _, path = compare(
-                project, max_questions=self.options.eval_questions, progress=self.progress
+                project,
+                max_questions=self.options.eval_questions,
+                seeds=self.options.seed_count,
+                progress=self.progress,
+                train_overrides={m: self.options.overrides_for(m) for m in ("qa", "raft")},
             )
             return {"run": str(path)}
 
@@ -335,7 +371,10 @@ class ComparePipeline:
             self.keys.get("evaluate"),
             sorted((d.id, d.hash) for d in new_docs),
             file_fingerprint(changes_file) if changes_file else None,
-            self.options.quick,
+            self.options.retraining,
+            self.options.measuring_before,
+            self.options.freshness_questions,
+            file_fingerprint(self.options.retrain_qa) if self.options.retrain_qa else None,
         )
         recorded = self.cache.load("freshness")
         valid = bool(recorded and Path(str(recorded.output.get("run"))).is_file())
@@ -373,9 +412,11 @@ class ComparePipeline:
                     update_docs,
                     self.ok_arms,
                     changes=changes,
-                    retrain_arms=not self.options.quick,
-                    measure_before=not self.options.quick,
+                    retrain_arms=self.options.retraining,
+                    measure_before=self.options.measuring_before,
+                    limit=self.options.freshness_questions,
                     progress=self.progress,
+                    retrain_qa=self.options.retrain_qa,
                 )
             finally:
                 # The project stays what `compare DOCS` describes: its documents, its adapters.
