@@ -387,3 +387,13 @@ def test_good_files_are_committed_before_a_huge_one_and_a_rerun_resumes(tmp_path
     assert [c.index for c in chunks] == list(range(len(chunks)))
     assert all(text[c.start_char : c.end_char] == c.text for c in chunks[:: len(chunks) // 50])
     assert chunks[-1].end_char == len(text) and resumed.check().ok
+
+
+def test_a_documents_hash_is_what_the_store_records(project: Project, tmp_path: Path) -> None:
+    from ragtune.corpus import iter_load
+
+    docs = tmp_path / "docs"
+    write_docs(docs, 2)
+    project.ingest([docs])
+    loaded = {d.id: d.hash for result in iter_load([docs]) for d in result.documents}
+    assert loaded == project.store.document_hashes()

@@ -4,7 +4,7 @@
     report.added, report.updated, report.deleted, report.unchanged, report.failed
 
 **What changed.** A stored document is unchanged when its ``content_hash``
-(``ragtune.index.base.document_hash``: text, title and metadata) and its ``source`` are
+(``ragtune.types.document_hash``: text, title and metadata) and its ``source`` are
 the loaded one's. A changed one is re-chunked, re-embedded and replaced (chunks and
 vectors in one transaction); one whose only change is its ``source`` (a moved folder)
 gets the new source without re-embedding.
@@ -61,9 +61,9 @@ from ragtune.config import CorpusConfig
 from ragtune.corpus import Chunker, iter_load
 from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.embed.base import Embedder
-from ragtune.index.base import DocumentRecord, IndexedDocument, Store, document_hash
+from ragtune.index.base import DocumentRecord, IndexedDocument, Store
 from ragtune.progress import Progress
-from ragtune.types import Chunk, Document, IngestReport
+from ragtune.types import Chunk, Document, IngestReport, document_hash
 
 __all__ = [
     "EMBEDDER_FINGERPRINT",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,7 +55,28 @@ class Document(_Serializable):
 
     @property
     def hash(self) -> str:
-        return content_hash(self.text)
+        """:func:`document_hash`: what a store records, so an edit of the title or the
+        metadata is a change too."""
+        return document_hash(self)
+
+
+def document_hash(document: Document) -> str:
+    """What a store records as a document's ``content_hash``: SHA-256 over its text,
+    title and metadata, so an edit of any of them (an HTML ``<title>``, a JSONL ``lang``)
+    is a change that ingest re-indexes. Equal documents, equal hash, on every machine.
+
+    >>> a = Document(id="a", text="t", title="T", meta={"lang": "en"})
+    >>> document_hash(a) == document_hash(Document(id="b", text="t", title="T", meta={"lang": "de"}))
+    False
+    """
+    payload = json.dumps(
+        [document.text, document.title, document.meta],
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass

@@ -21,8 +21,6 @@ every backend (``FilterError`` otherwise); ``matches_filters`` is its reference 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,25 +72,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def document_hash(document: Document) -> str:
-    """What a store records as a document's ``content_hash``: SHA-256 over its text,
-    title and metadata, so an edit of any of them (an HTML ``<title>``, a JSONL ``lang``)
-    is a change that ingest re-indexes. Equal documents, equal hash, on every machine.
-
-    >>> a = Document(id="a", text="t", title="T", meta={"lang": "en"})
-    >>> document_hash(a) == document_hash(Document(id="b", text="t", title="T", meta={"lang": "de"}))
-    False
-    """
-    payload = json.dumps(
-        [document.text, document.title, document.meta],
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def filter_text(value: object) -> str | None:

@@ -53,10 +53,9 @@ from ragtune.index.base import (
     IndexedDocument,
     Store,
     check_items,
-    document_hash,
 )
 from ragtune.index.sqlite_rows import SQLiteRows
-from ragtune.types import Chunk, Hit
+from ragtune.types import Chunk, Hit, document_hash
 
 try:
     from qdrant_client import models as qm

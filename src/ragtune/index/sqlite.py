@@ -42,14 +42,13 @@ from ragtune.index.base import (
     IndexedDocument,
     Store,
     check_items,
-    document_hash,
     normalize_filters,
 )
 from ragtune.index.bm25 import BM25Index
 from ragtune.index.folder_swap import recover_interrupted_swap, sibling_folder, swap_folders
 from ragtune.index.sqlite_derived import DerivedIndexes, read_cache, write_cache
 from ragtune.index.sqlite_rows import SQLiteRows
-from ragtune.types import Chunk, Hit
+from ragtune.types import Chunk, Hit, document_hash
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
