@@ -168,3 +168,17 @@ def test_a_slow_write_does_not_block_questions(client: httpx.Client, project: Pr
         assert not write.done()
         assert write.result().status_code == 200
     assert cited(ask(client, QUESTION)) == ["zephyr.md"]
+
+
+def test_an_upload_over_the_projects_load_budget_is_refused(
+    client: httpx.Client, project: Project
+) -> None:
+    """Uploads load within the same ``corpus.max_*`` budget as ``ragtune ingest``."""
+    project.config.corpus.max_elements = 50
+    before = project.store.document_hashes()
+    html = "<html><body>" + "<p>The Q5 ships from Bergen.</p>" * 200 + "</body></html>"
+    response = client.post("/v1/documents", files={"file": ("many.html", html.encode())})
+    assert response.status_code == 422, response.text
+    assert "many.html" in response.json()["error"]["message"]
+    assert "HTML tags" in response.json()["error"]["message"]
+    assert project.store.document_hashes() == before

@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.serve.errors import ApiError
 from ragtune.serve.render import shown_source
 from ragtune.serve.routes_chat import get_service
@@ -149,7 +150,11 @@ async def upsert_documents(request: Request) -> dict[str, Any]:
     elif content_type == "multipart/form-data":
         uploads, doc_id = await read_multipart(request, service.max_upload_bytes)
         documents = await run_in_threadpool(
-            load_uploads, uploads, service.project.state_dir, doc_id
+            load_uploads,
+            uploads,
+            service.project.state_dir,
+            doc_id,
+            LoadBudget.from_config(service.project.config.corpus),
         )
     else:
         raise ApiError(

@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ragtune.corpus.loaders import load_file
+from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.serve.errors import ApiError
 from ragtune.serve.validation import check_document, check_document_id
 from ragtune.types import Document
@@ -160,9 +161,15 @@ async def read_multipart(request: Request, max_bytes: int) -> tuple[list[Upload]
 
 
 def load_uploads(
-    uploads: list[Upload], state_dir: Path, doc_id: str | None = None
+    uploads: list[Upload],
+    state_dir: Path,
+    doc_id: str | None = None,
+    budget: LoadBudget | None = None,
 ) -> list[Document]:
-    """Load every upload into documents (ids are file names), or raise a 422 naming each problem."""
+    """Load every upload into documents (ids are file names), or raise a 422 naming each
+    problem. Each file loads within ``budget`` (the project's ``corpus.max_*`` settings,
+    as ``ragtune ingest`` uses), so an upload over it is refused like a folder file is
+    skipped."""
     scratch = state_dir / "uploads"
     scratch.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="upload-", dir=scratch))
@@ -172,7 +179,7 @@ def load_uploads(
         for upload in uploads:
             path = folder / upload.filename
             path.write_bytes(upload.data)
-            result = load_file(path, root=folder)
+            result = load_file(path, root=folder, budget=budget)
             problems += [f"{upload.filename}: {e.reason}" for e in result.errors]
             for document in result.documents:
                 document.source = f"upload:{upload.filename}"
