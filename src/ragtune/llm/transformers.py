@@ -23,7 +23,6 @@ of a decoding step attends only to its own keys (:mod:`ragtune.llm.rowwise`), so
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +45,7 @@ from ragtune.llm.base import (
 )
 from ragtune.llm.dtype import choose_dtype, cpu_has_fast_bf16
 from ragtune.llm.gguf import resolve_model_path
+from ragtune.machine import cpu_threads
 
 
 def cpu_bf16_is_fast() -> bool:
@@ -115,11 +115,10 @@ class TransformersGenerator(Generator):
         torch = require("torch", "rag")
         transformers = require("transformers", "rag")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device == "cpu" and (num_threads or "OMP_NUM_THREADS" not in os.environ):
-            # Intra-op threads are the whole speed budget on CPU; the default may be fewer.
-            # On a machine shared with other busy processes, fewer threads (even 1) can be
-            # several times faster: spinning OpenMP threads wait on preempted peers.
-            torch.set_num_threads(num_threads or os.cpu_count() or 1)
+        if self.device == "cpu":
+            # Intra-op threads are the whole speed budget on CPU (machine.cpu_threads:
+            # RAGTUNE_THREADS, OMP_NUM_THREADS or every core; benchmarks/threads.py).
+            torch.set_num_threads(num_threads or cpu_threads())
         self.dtype_choice = choose_dtype(dtype, self.device)
         self.dtype: Any = self.dtype_choice.torch_dtype()
         self.max_batch_tokens = max_batch_tokens
