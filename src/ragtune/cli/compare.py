@@ -34,7 +34,9 @@ def compare_command(
         help="The changed facts as JSONL (default: found by diffing the versions).",
     ),
     quick: bool = typer.Option(
-        False, "--quick", help="Fewer questions, only the qa adapter, retraining estimated."
+        False,
+        "--quick",
+        help="Fewer questions, only the qa adapter, one seed, retraining estimated.",
     ),
     from_stage: str = typer.Option(
         None, "--from", help="Redo this stage and every one after it (e.g. 'evaluate')."
@@ -42,6 +44,12 @@ def compare_command(
     no_train: bool = typer.Option(False, "--no-train", help="Only the arms that need no training."),
     questions: int = typer.Option(
         None, "--questions", "-n", help="Held-out questions per arm (default 60, quick 20)."
+    ),
+    seeds: int = typer.Option(
+        None,
+        "--seeds",
+        min=1,
+        help="Training seeds of the fine-tuned arms (default 3, quick 1); the interval covers them.",
     ),
     project: Path = typer.Option(
         Path("."), "--project", "-p", help="The project folder (created if it has no ragtune.toml)."
@@ -74,6 +82,7 @@ def compare_command(
         from_stage=from_stage,
         train=not no_train,
         max_questions=questions,
+        seeds=seeds,
     )
     with command_progress(json_output) as progress:
         say = stage_printer(progress, json_output)
