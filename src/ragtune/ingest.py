@@ -32,6 +32,10 @@ its previous version, and so does everything under a folder that could not be li
 (unreadable is not gone). A file that loaded with per-record problems (a bad JSONL
 line, a replaced byte) is authoritative for its records.
 
+**Checks.** Every loaded document passes :func:`ragtune.corpus.validation.check_document`,
+as documents sent to the server do; one that fails (an id with ``..`` or a NUL, a lone
+surrogate in a JSONL record) is reported with its file and skipped, like a bad JSONL line.
+
 **Bounded work.** Changed documents are written smallest first, chunked one at a time
 (in windows of ``CHUNKING_WINDOW_CHARS``) and committed in groups of about
 ``WRITE_GROUP_CHUNKS`` chunks, so a huge file neither holds the others back nor holds
@@ -60,6 +64,7 @@ import numpy as np
 from ragtune.config import CorpusConfig
 from ragtune.corpus import Chunker, iter_load
 from ragtune.corpus.loaders.budget import LoadBudget
+from ragtune.corpus.validation import check_document
 from ragtune.embed.base import Embedder
 from ragtune.index.base import DocumentRecord, IndexedDocument, Store
 from ragtune.progress import Progress
@@ -146,14 +151,25 @@ def load_documents(paths: Sequence[Path], corpus: CorpusConfig, progress: Progre
         ):
             for error in result.errors:
                 loaded.failures.append({"path": str(error.path), "reason": error.reason})
-            if result.errors and not result.documents:
-                # Never resolve(): a symlink loop raises there. Paths are absolute already.
-                where = str(result.errors[0].path)
-                if result.errors[0].reason.startswith("unreadable folder"):
+            # The server's checks (ids, lone surrogates, metadata): a record the API could
+            # not store or list is reported like a bad JSONL line, not written.
+            documents = []
+            for doc in result.documents:
+                try:
+                    documents.append(check_document(doc))
+                except ValueError as exc:
+                    line = doc.meta.get("line") if doc.meta.get("format") == "jsonl" else None
+                    reason = f"line {line}: {exc}" if line else str(exc)
+                    loaded.failures.append({"path": result.path, "reason": reason})
+            if not documents and (result.errors or result.documents):
+                # Nothing loaded: keep the file's previous version. Never resolve(): a
+                # symlink loop raises there. Paths are absolute already.
+                where = str(result.errors[0].path) if result.errors else result.path
+                if result.errors and result.errors[0].reason.startswith("unreadable folder"):
                     loaded.failed_folders.append(where)
                 else:
                     loaded.failed_files.add(where)
-            for doc in result.documents:
+            for doc in documents:
                 loaded.documents[doc.id] = doc
             advance(1)
     return loaded

@@ -99,7 +99,11 @@ async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
     async with _write_gate(request):
         stored = await run_in_threadpool(project.store.get_document, doc_id)
         _known_id(doc_id, {doc_id} if stored is not None else set())
-        deleted = await run_in_threadpool(project.delete_documents, [doc_id])
+        # Nothing to delete is a 404 that leaves the store byte for byte as it was (a
+        # delete commits a transaction that bumps the generation and rewrites the cache).
+        deleted = 0
+        if stored is not None:
+            deleted = await run_in_threadpool(project.delete_documents, [doc_id])
     if not deleted:
         raise ApiError(404, f"no document {doc_id!r}", code="document_not_found", param="id")
     return {"id": doc_id, "object": "document", "deleted": True}

@@ -35,5 +35,5 @@ async def search(
         "object": "list",
         "query": q,
         "mode": mode or project.config.retrieve.mode,
-        "data": [hit_json(h) for h in hits],
+        "data": [hit_json(h, project.root) for h in hits],
     }

@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ragtune.corpus.loaders import load_file
+from ragtune.corpus.loaders.base import bomless_utf16
 from ragtune.corpus.loaders.budget import LoadBudget
 from ragtune.serve.errors import ApiError
 from ragtune.serve.validation import check_document, check_document_id
@@ -112,13 +113,14 @@ def sniff_problem(upload: Upload) -> str | None:
             None if "word/document.xml" in names else f"{name}: not a DOCX (no word/document.xml)"
         )
     head = data[:8192]
-    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not _utf16(head)):
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not _utf16(data)):
         return f"{name}: binary content, not {ext.lstrip('.')} text"
     return None
 
 
-def _utf16(head: bytes) -> bool:
-    return head.startswith((b"\xff\xfe", b"\xfe\xff"))
+def _utf16(data: bytes) -> bool:
+    """UTF-16 text, with a BOM or without one (as the loaders tell it: zero bytes)."""
+    return data.startswith((b"\xff\xfe", b"\xfe\xff")) or bomless_utf16(data) is not None
 
 
 async def read_multipart(request: Request, max_bytes: int) -> tuple[list[Upload], str | None]:

@@ -36,6 +36,7 @@ __all__ = [
     "LoadResult",
     "Loader",
     "SourceFile",
+    "bomless_utf16",
     "decode_text",
     "loader_for",
     "make_document",
@@ -160,7 +161,7 @@ def decode_text(data: bytes, path: str, notes: list[LoadError] | None = None) ->
     if not data:
         raise LoadError(path, "empty file")
     bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    utf16 = "utf-16" if bom else _bomless_utf16(data)
+    utf16 = "utf-16" if bom else bomless_utf16(data)
     if utf16 is not None:
         try:
             text, encoding = data.decode(utf16), utf16
@@ -203,7 +204,7 @@ def decode_text(data: bytes, path: str, notes: list[LoadError] | None = None) ->
 REPLACE_AT_MOST = 200
 
 
-def _bomless_utf16(data: bytes) -> str | None:
+def bomless_utf16(data: bytes) -> str | None:
     """``utf-16-le``/``-be`` when most of the text's odd (even) bytes are zero, as in
     ASCII-range UTF-16 without a BOM; else ``None``."""
     sample = data[:4096]
