@@ -35,10 +35,6 @@ def llm() -> Generator:
 
 
 class TestTransformersContract(GeneratorContract):
-    # Not yet: in bf16 a batched greedy answer can differ from the same question asked
-    # alone (issue 12's batch invariance is open); the contract check runs once it does.
-    batch_invariant = False
-
     @pytest.fixture
     def generator(self, llm: Generator) -> Generator:
         return llm
