@@ -46,8 +46,12 @@ def tune(
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
 ) -> None:
-    """Fine-tune the base model (LoRA by default) on the synthesized data; writes .ragtune/adapters/<mode>/."""
+    """Fine-tune the base model (LoRA by default) on the synthesized data; writes .ragtune/adapters/<mode>/.
+
+    Under `accelerate launch` every process trains; only rank 0 writes and prints.
+    """
     from ragtune.tune import merge_adapter, train
+    from ragtune.tune.distributed import World
 
     proj = open_project(project, overrides)
     values: dict[str, Any] = {
@@ -61,14 +65,18 @@ def tune(
         manifest = train(
             proj, mode, resume=resume, progress=progress, max_steps=max_steps, **changes
         )
+    if not World.from_env().is_main:
+        return  # rank 0 has written the adapter and says so
     merged = merge_adapter(proj, mode) if merge else None
     if merged is not None:
         manifest.merged_path = str(merged)
     if json_output:
         print_json(manifest.to_dict())
         return
+    processes = int(manifest.hyperparameters.get("world_size", 1))
+    on_processes = f" on {processes} processes" if processes > 1 else ""
     console.print(
-        f"[green]Trained[/] {manifest.mode} ({manifest.method}) in {manifest.train_seconds:.0f}s "
+        f"[green]Trained[/] {manifest.mode} ({manifest.method}){on_processes} in {manifest.train_seconds:.0f}s "
         f"({manifest.cpu_seconds:.0f} CPU s): {manifest.steps} steps, {manifest.tokens_seen:,} tokens "
         f"({manifest.tokens_per_second:,.0f}/s), final loss {manifest.final_loss:.4f}, "
         f"peak memory {manifest.peak_rss_mb:,.0f} MiB"

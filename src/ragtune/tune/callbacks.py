@@ -2,8 +2,10 @@
 
 ``CostMeter`` adds this process's wall seconds, CPU seconds and peak RSS to the totals
 it reads from the checkpoint it resumes from, and writes them into every checkpoint
-it saves (``ragtune_cost.json``, written after the checkpoint is complete, so it also
-marks a checkpoint as safe to resume from)::
+it saves (``ragtune_cost.json``, written after the checkpoint is complete on every
+process, so it also marks a checkpoint as safe to resume from). Under ``accelerate
+launch`` the figures cover all processes: CPU seconds add up, wall seconds and the peak
+of one process are the largest, and ``peak_rss_mb_total`` adds the processes' peaks::
 
     meter = CostMeter.resume_from(checkpoint_dir)   # or CostMeter() for a fresh run
     trainer.add_callback(meter)
@@ -23,6 +25,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from ragtune.progress import Progress
+from ragtune.tune.distributed import gather_objects
 
 COST_FILE = "ragtune_cost.json"
 
@@ -62,15 +65,29 @@ class CostMeter(TrainerCallback):
 
     # -- the totals ---------------------------------------------------------------------
     def session(self) -> dict[str, Any]:
+        """This session so far, over every training process.
+
+        A collective under a launcher: every rank calls it at the same point (the
+        trainer's save, the final save).
+        """
+        own = {
+            "seconds": time.perf_counter() - self.started,
+            "cpu_seconds": cpu_seconds() - self.cpu_started,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+        every = gather_objects(own)
         return {
             "start_step": self.start_step,
             "end_step": self.end_step,
-            "seconds": round(time.perf_counter() - self.started, 3),
-            "cpu_seconds": round(cpu_seconds() - self.cpu_started, 3),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "processes": len(every),
+            "seconds": round(max(p["seconds"] for p in every), 3),
+            "cpu_seconds": round(sum(p["cpu_seconds"] for p in every), 3),
+            "peak_rss_mb": round(max(p["peak_rss_mb"] for p in every), 1),
+            "peak_rss_mb_total": round(sum(p["peak_rss_mb"] for p in every), 1),
         }
 
     def totals(self) -> dict[str, Any]:
+        """Cumulative figures over resumed sessions (a collective, as :meth:`session`)."""
         now = self.session()
         return {
             "train_seconds": round(self.previous_seconds + now["seconds"], 3),
@@ -97,11 +114,14 @@ class CostMeter(TrainerCallback):
             self.loss_history.append([state.global_step, round(float(logs["loss"]), 5)])
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        # Every rank gathers: once all arrive, each has written its share of the
+        # checkpoint (its RNG state), so rank 0's marker below tells the truth.
+        totals = self.totals()
         if not state.is_world_process_zero:
             return
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if folder.is_dir():
-            (folder / COST_FILE).write_text(json.dumps(self.totals(), indent=2))
+            (folder / COST_FILE).write_text(json.dumps(totals, indent=2))
 
 
 class ProgressCallback(TrainerCallback):

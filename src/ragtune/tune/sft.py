@@ -127,6 +127,9 @@ def build_sft_config(
         seed=tune.seed,
         data_seed=tune.seed,
         dataloader_num_workers=0,
+        # LoRA and full fine-tuning use every trainable weight in each forward pass: DDP
+        # needs no extra traversal of the graph to look for unused ones.
+        ddp_find_unused_parameters=False,
         include_num_input_tokens_seen="all" if tune.packing else "non_padding",
         remove_unused_columns=True,
         **{checkpointing: tune.gradient_checkpointing},

@@ -24,6 +24,13 @@ from ragtune.errors import ConfigError, DataError
 from ragtune.machine import machine_info, package_versions
 from ragtune.progress import Progress
 from ragtune.tune.data import MODES, TrainingData, load_training_data
+from ragtune.tune.distributed import (
+    World,
+    die_with_launcher,
+    distributed_type,
+    downgrade_note,
+    require_agreement,
+)
 from ragtune.tune.manifest import CHECKPOINTS_DIR, AdapterManifest
 from ragtune.tune.sft import batch_shape, build_sft_config, cpu_sft_trainer, token_lengths, use_bf16
 
@@ -119,13 +126,14 @@ def resolve_tune_config(tune: TuneConfig, overrides: dict[str, Any]) -> TuneConf
         raise ConfigError(problems) from None
 
 
-def _set_up_libraries() -> None:
-    """Fail early if a training library is missing; all cores on a CPU run; no library
-    progress bars (ragtune draws its own)."""
+def _set_up_libraries(world: World) -> None:
+    """Fail early if a training library is missing; on a CPU run the machine's cores
+    shared among its training processes; no library progress bars (ragtune draws its own)."""
     torch = require("torch", "train")
     require("trl", "train")
+    die_with_launcher()
     if not torch.cuda.is_available():
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(world.threads_per_process())
     require("datasets", "train").disable_progress_bars()
     require("transformers", "train").utils.logging.disable_progress_bar()
 
@@ -180,7 +188,7 @@ def prepare_checkpoints(
     resume_from = last_complete_checkpoint(folder) if resume else None
     if resume and resume_from is None:
         progress.log(f"no complete checkpoint in {folder}; starting from step 0")
-    if resume_from is None and int(os.environ.get("RANK", "0")) == 0:
+    if resume_from is None and World.from_env().is_main:
         shutil.rmtree(folder, ignore_errors=True)  # a fresh run never resumes stale state
     folder.mkdir(parents=True, exist_ok=True)
     return Checkpoints(folder, resume_from)
@@ -222,6 +230,12 @@ def run_training(
     args = build_sft_config(tune, checkpoints.folder, plan.shape, base.bf16, lm_mode, max_steps)
     trainer_class = trl.SFTTrainer if torch.cuda.is_available() else cpu_sft_trainer()
     resume_from = checkpoints.resume_from
+    if args.world_size > 1:  # reading world_size starts the process group
+        require_agreement(
+            resume_from.name if resume_from else None,
+            "the checkpoint to resume from",
+            "every node must see the same project folder (a shared filesystem)",
+        )
     with quiet_upstream_deprecations():
         trainer = trainer_class(
             model=base.model,
@@ -232,6 +246,12 @@ def run_training(
         )
         # The progress bar and the manifest say it all.
         trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
+        note = downgrade_note(
+            os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true",
+            distributed_type(trainer.accelerator),
+        )
+        if note:
+            progress.log(note)
         meter = CostMeter.resume_from(resume_from)
         epoch_tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
         total_tokens = None if max_steps else int(epoch_tokens * tune.epochs)
@@ -249,11 +269,12 @@ def build_manifest(
     done: FinishedTraining,
     target: Path,
     max_steps: int | None,
+    totals: dict[str, Any],
 ) -> AdapterManifest:
-    """The measured manifest of a finished run on the main process."""
+    """The measured manifest of a finished run; ``totals`` is the meter's
+    :meth:`~ragtune.tune.callbacks.CostMeter.totals` (over every process)."""
     torch = require("torch", "train")
     state = done.trainer.state
-    totals = done.meter.totals()
     losses = list(totals["loss_history"])
     cuda = torch.cuda.is_available()
     return AdapterManifest(
@@ -280,6 +301,10 @@ def build_manifest(
             "device": "cuda" if cuda else "cpu",
             "threads": torch.get_num_threads(),
             "world_size": int(done.trainer.args.world_size),
+            # NO, MULTI_CPU, MULTI_GPU, FSDP, DEEPSPEED (accelerate's names) and the
+            # torch.distributed backend (gloo, nccl; None in one process).
+            "distributed_type": distributed_type(done.trainer.accelerator),
+            "distributed_backend": done.trainer.accelerator.state.backend,
             "longest_example_tokens": plan.longest_example_tokens,
         },
         data={"file": data.source, "kind": data.kind, "manifest": data.data_manifest},
@@ -306,8 +331,8 @@ def save_adapter(
 ) -> AdapterManifest:
     """Write the adapter (or full model), its tokenizer and manifest to ``target`` atomically.
 
-    Every rank takes part in saving (FSDP gathers the shards); only rank 0 writes, and
-    the other ranks return a manifest of how far they got.
+    Every rank takes part in saving (FSDP gathers the shards) and in measuring the cost;
+    only rank 0 writes, and the other ranks return a manifest of how far they got.
     """
     trainer = done.trainer
     main = trainer.is_world_process_zero()
@@ -317,6 +342,7 @@ def save_adapter(
         tmp.mkdir(parents=True)
     trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))
+    totals = done.meter.totals()  # a collective: before the ranks part ways
     if not main:
         return AdapterManifest(
             data.mode,
@@ -329,7 +355,7 @@ def save_adapter(
             tokens_seen=int(trainer.state.num_input_tokens_seen),
         )
     base.tokenizer.save_pretrained(str(tmp))
-    manifest = build_manifest(tune, data, base, plan, done, target, max_steps)
+    manifest = build_manifest(tune, data, base, plan, done, target, max_steps, totals)
     manifest.write(tmp)
     _swap_into_place(tmp, target)
     return manifest
@@ -355,6 +381,9 @@ def train(
     and ``ragtune_manifest.json``. ``callbacks`` are extra ``transformers.TrainerCallback``
     objects handed to the trainer (timers, loggers). The project only supplies the
     inputs of :func:`fit`, which does the work.
+
+    Under ``accelerate launch`` every process calls it (``configs/accelerate/``); rank 0
+    writes the folder and returns the full manifest, the other ranks one with the steps.
 
     >>> from ragtune import Project
     >>> from ragtune.tune import train
@@ -395,8 +424,10 @@ def fit(
         data = TrainingData.from_examples(examples)       # closed-book QA rows
         manifest = fit(data, "default", TuneConfig(epochs=3), Path("adapters"))
     """
-    progress = progress or Progress()
-    _set_up_libraries()
+    world = World.from_env()
+    # One progress display and one set of log lines, from rank 0.
+    progress = (progress or Progress()) if world.is_main else Progress()
+    _set_up_libraries(world)
     base = load_base_model(base_model, tune)
     plan = plan_batches(tune, data, base)
     checkpoints = prepare_checkpoints(adapters_dir, data.mode, resume, progress)
