@@ -200,3 +200,24 @@ def test_compute_settings_say_what_was_chosen(llm: Generator) -> None:
     )
     assert getattr(torch, settings.dtype) is llm.dtype  # type: ignore[attr-defined]
     assert settings.to_dict()["dtype_reason"].startswith("auto: ")
+
+
+def test_a_set_stop_event_ends_generation_at_the_next_token(llm: Generator) -> None:
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    prompt = llm.render(convs(QUESTIONS[:1])[0])  # type: ignore[attr-defined]
+    enc, [sequence] = llm._run([prompt], GenerationParams(max_new_tokens=64), None, None, stop)  # type: ignore[attr-defined]
+    assert len(sequence) - enc["input_ids"].shape[1] == 1
+
+
+def test_closing_a_stream_early_stops_its_worker(llm: Generator) -> None:
+    import threading
+
+    pieces = llm.stream(convs(QUESTIONS[:1])[0], GenerationParams(max_new_tokens=400))
+    assert next(pieces)
+    pieces.close()  # what the server does when the client hangs up
+    assert not [t for t in threading.enumerate() if t.name == "ragtune-stream"]
+    [after] = llm.generate(convs(QUESTIONS[:1]), PARAMS)  # the model is free again
+    assert after.text

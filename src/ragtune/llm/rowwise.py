@@ -26,6 +26,7 @@ decoding step, so every row's first generated token also comes from a 1-token st
 from __future__ import annotations
 
 import inspect
+import threading
 from typing import Any
 
 from ragtune._lazy import require
@@ -158,6 +159,19 @@ class FillerRowsFinished:
         done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         done[self.rows - self.fillers :] = True
         return done
+
+
+class StopWhenSet:
+    """A stopping criterion that ends every row once ``event`` is set: a stream whose
+    reader left stops at the next token instead of decoding to ``max_new_tokens``."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        torch = require("torch", "rag")
+        stopped = self.event.is_set()
+        return torch.full((input_ids.shape[0],), stopped, dtype=torch.bool, device=input_ids.device)
 
 
 class FirstRowStreamer:

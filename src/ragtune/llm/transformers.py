@@ -294,9 +294,11 @@ class TransformersGenerator(Generator):
         params: GenerationParams,
         adapter: str | None,
         streamer: Any = None,
+        stop: threading.Event | None = None,
     ) -> tuple[Any, Any]:
         """``(encoding, sequences)`` for ``prompts``: the left-padded prompt tokens, and
-        prompt plus generated tokens per prompt, in order."""
+        prompt plus generated tokens per prompt, in order. Setting ``stop`` ends the
+        generation at the next token."""
         torch = require("torch", "rag")
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
@@ -307,6 +309,11 @@ class TransformersGenerator(Generator):
                 ids, mask, kwargs, streamer = self._rowwise_inputs(ids, mask, kwargs, streamer)
             if streamer is not None:
                 kwargs["streamer"] = streamer
+            if stop is not None:
+                transformers = require("transformers", "rag")
+                criteria = kwargs.get("stopping_criteria") or transformers.StoppingCriteriaList()
+                criteria.append(rowwise.StopWhenSet(stop))
+                kwargs["stopping_criteria"] = criteria
             out = self.model.generate(input_ids=ids, attention_mask=mask, **kwargs)
         return enc, out[: len(prompts)]
 
@@ -373,7 +380,9 @@ class TransformersGenerator(Generator):
         params: GenerationParams | None = None,
         adapter: str | None = None,
     ) -> Iterator[str]:
-        """Yield text as it is decoded (generation runs in a worker thread)."""
+        """Yield text as it is decoded (generation runs in a worker thread). Closing the
+        iterator early (a client that hung up) stops the generation at the next token
+        and waits for the worker, so the model is free for the next request."""
         transformers = require("transformers", "rag")
         params = params or self.default_params
         prompt = self.render(as_conversation(conversation))
@@ -381,10 +390,11 @@ class TransformersGenerator(Generator):
             self.tokenizer, skip_prompt=True, skip_special_tokens=True
         )
         failure: list[BaseException] = []
+        stop = threading.Event()
 
         def work() -> None:
             try:
-                self._run([prompt], params, adapter, streamer)
+                self._run([prompt], params, adapter, streamer, stop)
             except BaseException as exc:  # surfaced in the caller's thread below
                 failure.append(exc)
                 streamer.end()
@@ -392,12 +402,15 @@ class TransformersGenerator(Generator):
         worker = threading.Thread(target=work, name="ragtune-stream", daemon=True)
         worker.start()
         first = True
-        for piece in stream_until_stop(streamer, params.stop):
-            # The first decoded piece may carry the template's leading whitespace.
-            piece = piece.lstrip() if first else piece
-            first = first and not piece
-            if piece:
-                yield piece
-        worker.join()
+        try:
+            for piece in stream_until_stop(streamer, params.stop):
+                # The first decoded piece may carry the template's leading whitespace.
+                piece = piece.lstrip() if first else piece
+                first = first and not piece
+                if piece:
+                    yield piece
+        finally:
+            stop.set()  # a stop string or an early close: decode no further
+            worker.join()
         if failure:
             raise failure[0]

@@ -75,9 +75,15 @@ class RAGSystem(System):
         messages, hits, retrieve_s = self.prepare(question)
         started = time.perf_counter()
         pieces = []
-        for piece in self.generator.stream(messages, self.params, adapter=self.adapter):
-            pieces.append(piece)
-            yield piece
+        stream = self.generator.stream(messages, self.params, adapter=self.adapter)
+        try:
+            for piece in stream:
+                pieces.append(piece)
+                yield piece
+        finally:  # closed early (the client left): the backend stops generating now
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         text = "".join(pieces)
         prompt_tokens = sum(self.generator.count_tokens(m.content) for m in messages)
         yield self._answer(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragtune.errors import ConfigError
+from ragtune.machine import cpu_threads
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -62,9 +63,10 @@ class World:
         return "LOCAL_RANK" in os.environ
 
     def threads_per_process(self, cores: int | None = None) -> int:
-        """This machine's cores shared among the processes on it: 2 processes on a 2-core
-        machine get 1 thread each instead of 2 each fighting over the same cores."""
-        cores = cores or os.cpu_count() or 1
+        """This machine's threads (:func:`ragtune.machine.cpu_threads`: RAGTUNE_THREADS,
+        OMP_NUM_THREADS or every core) shared among the processes on it: 2 processes on a
+        2-core machine get 1 thread each instead of 2 each fighting over the same cores."""
+        cores = cores or cpu_threads()
         return max(1, cores // max(1, self.local_size))
 
 
