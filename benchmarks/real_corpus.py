@@ -173,7 +173,7 @@ def check_qa(out: Path) -> bool:
             problems.append(f"{qid}: needs question, answers and doc_ids")
             continue
         texts = [_text(v1, d) for d in row["doc_ids"]]
-        for doc_id, text in zip(row["doc_ids"], texts):
+        for doc_id, text in zip(row["doc_ids"], texts, strict=True):
             if text is None:
                 problems.append(f"{qid}: no file v1/docs/{doc_id}")
         found = [t for t in texts if t is not None]
