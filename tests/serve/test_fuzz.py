@@ -6,6 +6,7 @@ JSON in OpenAI's shape, and the store is unchanged by every refused write. The r
 is bounded in examples per operation and in seconds overall; its last result is in
 benchmarks/README.md.
 
+    .venv/bin/pip install -e ".[fuzz]"   # schemathesis and hypothesis, pinned
     .venv/bin/python -m pytest -q -m slow tests/serve/test_fuzz.py -s
 """
 
@@ -21,7 +22,7 @@ from ragtune.project import Project
 from ragtune.serve.server import BackgroundServer
 from tests.serve.conftest import AUTH
 
-schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
+schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[fuzz]'")
 hypothesis = pytest.importorskip("hypothesis")
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
