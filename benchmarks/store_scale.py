@@ -270,6 +270,9 @@ def main() -> None:
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if args.skip_demo and "demo" in previous:
         record["demo"] = previous["demo"]
+    for part in ("sizes", "sqlite_only_sizes"):  # a run of only some sizes keeps the rest
+        if not record[part] and previous.get(part):
+            record[part] = previous[part]
     RESULTS.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {RESULTS}")
 
