@@ -26,7 +26,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from ragtune.demo.runner import DemoPlan, run_demo
-    from ragtune.evaluate.records import load_run, machine_info, package_versions
+    from ragtune.evaluate.records import (
+        load_eval_run,
+        load_freshness_run,
+        machine_info,
+        package_versions,
+    )
 
     plan = DemoPlan.quick() if args.quick else DemoPlan.full()
     plan.train = not args.no_train
@@ -34,8 +39,8 @@ def main() -> None:
     started = time.perf_counter()
     result = run_demo(args.dir, plan, say=lambda m: print(m, flush=True))
     wall = time.perf_counter() - started
-    eval_run = load_run(result.eval_run) if result.eval_run else None
-    fresh = load_run(result.freshness_run) if result.freshness_run else None
+    eval_run = load_eval_run(result.eval_run) if result.eval_run else None
+    fresh = load_freshness_run(result.freshness_run) if result.freshness_run else None
     name = "demo" + ("-quick" if args.quick else "") + ("-no-train" if args.no_train else "")
     figures = {
         "benchmark": name,
@@ -51,27 +56,41 @@ def main() -> None:
         "versions": package_versions(),
         "recommendation": result.recommendation,
         "accuracy": {
-            a: s["accuracy"]["contains"]
+            a: s.accuracy["contains"].model_dump()
             for a, s in (eval_run.arms if eval_run else {}).items()
-            if s.get("status") == "ok"
+            if s.ok and "contains" in s.accuracy
+        },
+        "seeds": {
+            a: s.seeds.model_dump()
+            for a, s in (eval_run.arms if eval_run else {}).items()
+            if s.ok and s.seeds is not None
         },
         "by_split": {
-            a: {k: v["contains"]["mean"] for k, v in s.get("by_split", {}).items()}
+            a: {k: v["contains"].mean for k, v in s.by_split.items() if "contains" in v}
             for a, s in (eval_run.arms if eval_run else {}).items()
-            if s.get("status") == "ok"
+            if s.ok
+        },
+        "speed_load": {
+            a: s.speed.load.model_dump()
+            for a, s in (eval_run.arms if eval_run else {}).items()
+            if s.ok
         },
         "freshness": {
             a: {
-                "after_update": s["after_update"],
-                "final": s["final"],
-                "time_to_fresh": s["time_to_fresh"],
+                "after_update": s.after_update,
+                "final": s.final,
+                "time_to_fresh": s.time_to_fresh.model_dump(),
                 "phases": {
-                    p: {k: v["mean"] for k, v in ph.items() if isinstance(v, dict) and "mean" in v}
-                    for p, ph in s["phases"].items()
+                    p: {
+                        k: v["mean"]
+                        for k, v in ph.model_dump().items()
+                        if isinstance(v, dict) and "mean" in v
+                    }
+                    for p, ph in s.phases.items()
                 },
             }
             for a, s in (fresh.arms if fresh else {}).items()
-            if s.get("status") == "ok"
+            if s.ok
         },
     }
     RESULTS.mkdir(exist_ok=True)

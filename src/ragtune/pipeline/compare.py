@@ -138,7 +138,9 @@ class ComparePipeline:
         self.keys[stage] = key
         record = self.cache.current(stage, key)
         if record is not None and valid:
-            self.result.stages.append({"stage": stage, "status": "cached", "seconds": 0.0})
+            self.result.stages.append(
+                {"stage": stage, "status": "cached", "seconds": 0.0, "ran_seconds": record.seconds}
+            )
             self.say(f"[{stage}] up to date (cached {record.seconds:,.1f} s of work)")
             return record
         self.say(f"[{stage}] running …")
