@@ -151,3 +151,28 @@ def test_bad_input_is_one_line_naming_the_file(tmp_path: Path, manual: tuple[Pat
         run_compare(project, CompareOptions([v1], from_stage="evalute"))
     # Nothing computed before the bad input was lost: the index is still there.
     assert project.store.stats()["documents"] == len(OPTIONS)
+
+
+def test_an_edit_without_facts_leaves_the_training_rows_and_their_key(
+    tmp_path: Path, manual: tuple[Path, Path]
+) -> None:
+    """Each adapter's training is keyed by its own rows: a sentence with no fact added
+    to a page re-synthesizes, but the closed-book training rows come out the same."""
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.progress import Progress
+    from ragtune.synth import files
+
+    v1, _ = manual
+    project = Project.init(tmp_path / "proj", SETTINGS)
+
+    def data_files() -> dict[str, str]:
+        pipeline = ComparePipeline(project, CompareOptions([v1]), Progress(), lambda m: None)
+        pipeline.ingest()
+        pipeline.questions()
+        return pipeline.data_files
+
+    before = data_files()
+    page = v1 / "timeout.md"
+    page.write_text(page.read_text() + "\nSee the operations guide for more.\n")
+    after = data_files()
+    assert after[files.QA_SFT] == before[files.QA_SFT]

@@ -259,7 +259,12 @@ class ComparePipeline:
         record = self._run("questions", key, work, valid=held_out.is_file())
         if record.output.get("files") != self._data_files():
             record = self.cache.save("questions", key, work(), record.seconds)
-        self.keys["questions"] = fingerprint(key, record.output.get("files"))
+        # What follows reads these files only, so each training is keyed by its own file:
+        # an edit that leaves a mode's training rows as they were (a typo fixed, a
+        # sentence with no fact) does not retrain that adapter; the evaluation still
+        # re-runs (the index changed).
+        self.data_files: dict[str, str] = dict(record.output.get("files") or {})
+        self.keys["questions"] = fingerprint(self.data_files)
 
     def _data_files(self) -> dict[str, str]:
         from ragtune.synth import files
@@ -270,6 +275,7 @@ class ComparePipeline:
     def train(self) -> None:
         """One stage per adapter the evaluated arms need (``qa``, ``raft``)."""
         from ragtune.experiment.refresh import training_available
+        from ragtune.synth import files
         from ragtune.tune import read_manifest, train
 
         project = self.project
@@ -286,9 +292,10 @@ class ComparePipeline:
             if self.options.quick and mode == "raft":
                 self._skip(stage, "--quick trains only the qa adapter; the full run trains it")
                 continue
+            rows = files.QA_SFT if mode == "qa" else files.RAFT_TRAIN
             key = fingerprint(
                 stage,
-                self.keys["questions"],
+                self.data_files.get(rows),
                 project.config.tune.model_dump(),
                 project.config.llm.model,
                 self.options.overrides_for(mode),
