@@ -12,6 +12,8 @@ answer correct? question natural?); this script only renders them and adds them 
 
 Writes ``results/synth_quality.json`` (settings, counts, timings, machine load, the
 sample) and ``results/synth_quality.md`` (the sample with its verdicts and the totals).
+``--name hatch`` keeps another corpus apart: ``results/synth_quality_hatch.json``,
+``results/synth_quality_hatch.md`` and verdicts in ``results/synth_quality_hatch_verdicts.json``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from ragtune.synth.units import split_units
 from ragtune.types import QAExample
 
 RESULTS = Path(__file__).parent / "results"
-VERDICTS = RESULTS / "synth_quality_verdicts.json"
 
 
 def statement_of(example: QAExample) -> str:
@@ -49,7 +50,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=5, help="Timed extraction runs.")
+    parser.add_argument("--name", help="Suffix for the result and verdict files (default: none).")
     args = parser.parse_args()
+    stem = f"synth_quality_{args.name}" if args.name else "synth_quality"
+    verdicts_path = RESULTS / f"{stem}_verdicts.json"
 
     started = time.perf_counter()
     documents = [d for r in iter_load([args.docs]) for d in r.documents]
@@ -70,7 +74,7 @@ def main() -> None:
     sample = sorted(
         rng.sample(result.examples, min(args.sample, len(result.examples))), key=lambda e: e.id
     )
-    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    verdicts = json.loads(verdicts_path.read_text()) if verdicts_path.exists() else {}
     rows = [
         {
             "id": e.id,
@@ -112,10 +116,8 @@ def main() -> None:
         "sample": rows,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "synth_quality.json").write_text(
-        json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-    )
-    (RESULTS / "synth_quality.md").write_text(render(record))
+    (RESULTS / f"{stem}.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"{stem}.md").write_text(render(record))
     print(
         json.dumps(
             {k: record[k] for k in ("questions", "questions_per_minute", "totals")}, indent=2
