@@ -164,3 +164,17 @@ def test_units_keep_offsets_through_markup_and_skip_code() -> None:
     link = units[0]
     start, end = link.source_span(13, 17)
     assert text[start:end] == "link"
+
+
+def test_a_markdown_table_cut_above_its_header_gives_no_rows() -> None:
+    from ragtune.synth.units import split_units
+
+    whole = "# Options\n\n| name | default |\n|---|---|\n| timeout | 30 |\n| retries | 4 |\n"
+    rows = [u for u in split_units(whole) if u.kind == "row"]
+    assert [u.header for u in rows] == [("name", "default")] * 2
+    # The same table's tail under a heading, as a chunk cut mid-table begins.
+    cut = "# Options\n\n| timeout | 30 |\n| retries | 4 |\n"
+    assert [u for u in split_units(cut) if u.kind == "row"] == []
+    # An HTML table loads as "a | b" lines with no separator: its first row is the header.
+    html = "Limits\n\nname | default\ntimeout | 30\n"
+    assert [u.header for u in split_units(html) if u.kind == "row"] == [("name", "default")]

@@ -192,8 +192,9 @@ def split_units(text: str, start: int = 0) -> list[Unit]:
     """The units of ``text`` in order; ``start`` is added to every offset.
 
     Fenced code is skipped; setext headings (``Title`` over ``=====``) count as headings;
-    consecutive table lines become rows, the first of them the header (a table whose
-    header lies before ``text`` starts, as in a chunk cut mid-table, gives no rows).
+    consecutive table lines become rows, the first of them the header when the ``|---|``
+    separator follows it (a table whose header lies before ``text`` starts, as in a
+    chunk cut mid-table, gives no rows).
     """
     lines = text.splitlines(keepends=True)
     units: list[Unit] = []
@@ -249,7 +250,14 @@ def split_units(text: str, start: int = 0) -> list[Unit]:
             flush()
             cells = _table_cells(line, line_start)
             if header is None:
-                header = tuple(c.text for c in cells) if not at_text_start else ()
+                # A Markdown header row (``| a | b |``) is followed by the ``|---|``
+                # separator; one that is not is the middle of a table whose header lies
+                # before this chunk: its rows give no statements rather than a data row as
+                # header. (HTML tables load as ``a | b`` lines with no separator.)
+                markdown = line.lstrip().startswith("|")
+                separated = _TABLE_SEPARATOR.match(next_line) is not None
+                is_header = not at_text_start and (separated or not markdown)
+                header = tuple(c.text for c in cells) if is_header else ()
                 at_text_start = False
                 continue
             row = _Plain("", [])
