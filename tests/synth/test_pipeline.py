@@ -141,6 +141,14 @@ def qa_file(tmp_path: Path) -> Path:
     return path
 
 
+def test_the_projects_own_model_never_paraphrases_a_qa_file_unless_allowed(
+    project: Project, qa_file: Path
+) -> None:
+    """No teacher and no generator handed in: the QA file's own phrasings only."""
+    manifest = synthesize(project, source="qa-file", path=qa_file, paraphrases=2, raft=False)
+    assert manifest.counts["train_paraphrases"] == 0 and manifest.counts["train"] > 0
+
+
 def test_qa_file_to_training_files(project: Project, qa_file: Path) -> None:
     manifest = synthesize(
         project,

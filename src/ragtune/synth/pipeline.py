@@ -371,8 +371,14 @@ def synthesize(
 
         teacher = resolve_teacher(project.config)
     paraphraser = teacher
-    if paraphraser is None and source == "corpus":
-        n_para = 0  # extractive phrasings only: the evaluated model never writes its own questions
+    own_model = generator is None  # no generator handed in: the paraphraser would be ours
+    if paraphraser is None and (
+        source == "corpus" or (own_model and not synth.allow_base_as_teacher)
+    ):
+        # The evaluated model never rephrases its own test: without a teacher (or a
+        # generator handed in) the phrasings are the corpus's extractive templates or the
+        # QA file's own; synth.allow_base_as_teacher lets the project's model paraphrase.
+        n_para = 0
     needs_generator = (paraphraser is None and n_para > 0) or (raft and project.has_index())
     if generator is None and needs_generator:
         generator = project.generator
