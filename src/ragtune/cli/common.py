@@ -33,6 +33,12 @@ SetOption = typer.Option(
     help="Override a config key for this run, e.g. --set retrieve.top_k=8 (repeatable).",
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+SeedsOption = typer.Option(
+    None,
+    "--seeds",
+    min=1,
+    help="Training seeds of the fine-tuned arms (default 3, quick 1); the interval covers them.",
+)
 
 
 def command_progress(json_output: bool) -> RichProgress:

@@ -9,6 +9,7 @@ import typer
 
 from ragtune.cli.common import (
     JsonOption,
+    SeedsOption,
     SetOption,
     command_progress,
     console,
@@ -45,12 +46,7 @@ def compare_command(
     questions: int = typer.Option(
         None, "--questions", "-n", help="Held-out questions per arm (default 60, quick 20)."
     ),
-    seeds: int = typer.Option(
-        None,
-        "--seeds",
-        min=1,
-        help="Training seeds of the fine-tuned arms (default 3, quick 1); the interval covers them.",
-    ),
+    seeds: int = SeedsOption,
     project: Path = typer.Option(
         Path("."), "--project", "-p", help="The project folder (created if it has no ragtune.toml)."
     ),

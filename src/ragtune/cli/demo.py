@@ -8,6 +8,7 @@ import typer
 
 from ragtune.cli.common import (
     JsonOption,
+    SeedsOption,
     SetOption,
     command_progress,
     console,
@@ -34,12 +35,7 @@ def demo(
     questions: int = typer.Option(
         None, "--questions", "-n", help="Held-out questions per arm (default 40, quick 16)."
     ),
-    seeds: int = typer.Option(
-        None,
-        "--seeds",
-        min=1,
-        help="Training seeds of the fine-tuned arms (default 3, quick 1); the interval covers them.",
-    ),
+    seeds: int = SeedsOption,
     from_stage: str = typer.Option(
         None,
         "--from",
