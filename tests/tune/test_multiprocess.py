@@ -29,8 +29,10 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("accelerate")
-    from tests.tune.tiny_model import build_tiny_causal_lm
+    from ragtune.testing.tiny_models import build_tiny_causal_lm
+    from tests.tune.conftest import default_model_or_skip
 
+    default_model_or_skip()
     return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-llama"))
 
 

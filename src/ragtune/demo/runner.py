@@ -22,10 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragtune.evaluate.records import load_eval_run
 from ragtune.progress import Progress
+
+if TYPE_CHECKING:
+    from ragtune.pipeline import CompareOptions
 
 Say = Callable[[str], None]
 
@@ -165,7 +168,7 @@ def demo_config(plan: DemoPlan, overrides: dict[str, Any] | None = None) -> dict
     return _deep_merge(config, overrides or {})
 
 
-def compare_options(plan: DemoPlan, v1: Path, v2: Path, qa_v1: Path, qa_v2: Path) -> Any:
+def compare_options(plan: DemoPlan, v1: Path, v2: Path, qa_v1: Path, qa_v2: Path) -> CompareOptions:
     """The :class:`~ragtune.pipeline.CompareOptions` the demo runs: version 1's documents
     and questions, version 2 (with its ``changes.jsonl``) as the update."""
     from ragtune.pipeline import CompareOptions
