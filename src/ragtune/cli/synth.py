@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,6 +17,9 @@ from ragtune.cli.common import (
     print_json,
 )
 from ragtune.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ragtune.synth.pipeline import SynthManifest
 
 
 def synth(
@@ -76,6 +80,11 @@ def synth(
     if json_output:
         print_json(manifest.to_dict())
         return
+    _print_summary(manifest, proj.data_dir)
+
+
+def _print_summary(manifest: SynthManifest, data_dir: Path) -> None:
+    """What a synth run wrote, for a person: kept and dropped questions, the split, RAFT."""
     counts = manifest.counts
     if counts.generated:
         made = counts.generated
@@ -97,7 +106,7 @@ def synth(
             f"from {made.get('chunks', 0)} chunks" + (f" (dropped: {dropped})" if dropped else "")
         )
     console.print(
-        f"[green]Training data[/] from {manifest.source} in {proj.data_dir} ({manifest.seconds:.1f}s):\n"
+        f"[green]Training data[/] from {manifest.source} in {data_dir} ({manifest.seconds:.1f}s):\n"
         f"  train: {counts.train} questions over {counts.train_facts} facts "
         f"({counts.train_paraphrases} generated paraphrases)\n"
         f"  held out: {counts.heldout_unseen_phrasing} unseen phrasings of trained facts, "

@@ -149,12 +149,15 @@ async def _stream(
         await items.aclose()
         raise
     completion_id, created = new_completion_id(), int(time.time())
+    answer_box: list[Answer] = []
 
     async def events() -> AsyncIterator[str]:
         # Starlette cancels this generator when the client disconnects; closing ``items``
         # then abandons the request (a running stream stops at its next piece).
         try:
-            async for event in _events(items, first, completion_id, created, model, params, root):
+            async for event in _events(
+                items, first, completion_id, created, model, params, root, answer_box
+            ):
                 yield event
             if body.include_usage() and answer_box:
                 yield sse(
@@ -171,56 +174,57 @@ async def _stream(
         finally:
             await items.aclose()
 
-    answer_box: list[Answer] = []
-
-    async def _events(
-        items: AsyncIterator[str | Answer],
-        first: str | Answer,
-        completion_id: str,
-        created: int,
-        model: str,
-        params: GenerationParams,
-        root: Path,
-    ) -> AsyncIterator[str]:
-        yield chunk_event(completion_id, model, created, {"role": "assistant", "content": ""})
-        item: str | Answer = first
-        sent_text = False
-        while True:
-            if isinstance(item, Answer):
-                answer_box.append(item)
-                break
-            if item:
-                sent_text = True
-                yield chunk_event(completion_id, model, created, {"content": item})
-            try:
-                item = await anext(items)
-            except StopAsyncIteration:
-                break
-            except Exception as exc:  # headers are sent: report in-band, as OpenAI does
-                logger.exception("stream failed")
-                api_error = from_ragtune_error(exc) if isinstance(exc, RagtuneError) else None
-                message = (
-                    api_error.message
-                    if api_error
-                    else "generation failed (details are in the server log)"
-                )
-                yield sse(error_body(message, "api_error", "stream_failed"))
-                return
-        extra: dict[str, Any] = {}
-        finish = "stop"
-        if answer_box:
-            answer = answer_box[0]
-            if not sent_text and answer.text:  # answered in a batch: the text in one piece
-                yield chunk_event(completion_id, model, created, {"content": answer.text})
-            finish = finish_reason(answer, params.max_new_tokens)
-            extra = {
-                "citations": [citation_json(c, answer.hits, root) for c in answer.citations],
-                "ragtune": ragtune_json(answer, root),
-            }
-        yield chunk_event(completion_id, model, created, {}, finish, **extra)
-
     return StreamingResponse(
         events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _events(
+    items: AsyncIterator[str | Answer],
+    first: str | Answer,
+    completion_id: str,
+    created: int,
+    model: str,
+    params: GenerationParams,
+    root: Path,
+    answer_box: list[Answer],
+) -> AsyncIterator[str]:
+    """The chunk events of one streamed answer; the final :class:`Answer` lands in ``answer_box``."""
+    yield chunk_event(completion_id, model, created, {"role": "assistant", "content": ""})
+    item: str | Answer = first
+    sent_text = False
+    while True:
+        if isinstance(item, Answer):
+            answer_box.append(item)
+            break
+        if item:
+            sent_text = True
+            yield chunk_event(completion_id, model, created, {"content": item})
+        try:
+            item = await anext(items)
+        except StopAsyncIteration:
+            break
+        except Exception as exc:  # headers are sent: report in-band, as OpenAI does
+            logger.exception("stream failed")
+            api_error = from_ragtune_error(exc) if isinstance(exc, RagtuneError) else None
+            message = (
+                api_error.message
+                if api_error
+                else "generation failed (details are in the server log)"
+            )
+            yield sse(error_body(message, "api_error", "stream_failed"))
+            return
+    extra: dict[str, Any] = {}
+    finish = "stop"
+    if answer_box:
+        answer = answer_box[0]
+        if not sent_text and answer.text:  # answered in a batch: the text in one piece
+            yield chunk_event(completion_id, model, created, {"content": answer.text})
+        finish = finish_reason(answer, params.max_new_tokens)
+        extra = {
+            "citations": [citation_json(c, answer.hits, root) for c in answer.citations],
+            "ragtune": ragtune_json(answer, root),
+        }
+    yield chunk_event(completion_id, model, created, {}, finish, **extra)

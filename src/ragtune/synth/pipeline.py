@@ -330,6 +330,49 @@ def write_raft_file(
     return RaftOutcome(count, info)
 
 
+@dataclass(frozen=True)
+class _Writers:
+    """Who writes what: the question teacher, the paraphraser, the RAFT/tokenizer generator."""
+
+    teacher: Generator | None
+    paraphraser: Generator | None
+    generator: Generator | None
+    paraphrases: int
+
+
+def _writers(
+    project: Project,
+    source: Source,
+    teacher: Generator | None,
+    generator: Generator | None,
+    n_para: int,
+    raft: bool,
+) -> _Writers:
+    """Resolve the models a synth run uses; the evaluated model never rephrases its own test.
+
+    Without a teacher (or a generator handed in) the phrasings are the corpus's extractive
+    templates or the QA file's own; ``synth.allow_base_as_teacher`` lets the project's
+    model paraphrase a QA file.
+    """
+    synth = project.config.synth
+    if teacher is None and synth.generator != "extractive":
+        from ragtune.synth.teacher import resolve_teacher
+
+        teacher = resolve_teacher(project.config)
+    paraphraser = teacher
+    own_model = generator is None  # no generator handed in: the paraphraser would be ours
+    if paraphraser is None and (
+        source == "corpus" or (own_model and not synth.allow_base_as_teacher)
+    ):
+        n_para = 0
+    needs_generator = (paraphraser is None and n_para > 0) or (raft and project.has_index())
+    if generator is None and needs_generator:
+        generator = project.generator
+    if paraphraser is None and n_para > 0:
+        paraphraser = generator
+    return _Writers(teacher, paraphraser, generator, n_para)
+
+
 def synthesize(
     project: Project,
     source: Source = "corpus",
@@ -366,29 +409,12 @@ def synthesize(
     if n_para < 0:
         raise ConfigError(f"paraphrases must be >= 0 (got {n_para})")
     resolved = _source_path(source, path)
-    if teacher is None and synth.generator != "extractive":
-        from ragtune.synth.teacher import resolve_teacher
-
-        teacher = resolve_teacher(project.config)
-    paraphraser = teacher
-    own_model = generator is None  # no generator handed in: the paraphraser would be ours
-    if paraphraser is None and (
-        source == "corpus" or (own_model and not synth.allow_base_as_teacher)
-    ):
-        # The evaluated model never rephrases its own test: without a teacher (or a
-        # generator handed in) the phrasings are the corpus's extractive templates or the
-        # QA file's own; synth.allow_base_as_teacher lets the project's model paraphrase.
-        n_para = 0
-    needs_generator = (paraphraser is None and n_para > 0) or (raft and project.has_index())
-    if generator is None and needs_generator:
-        generator = project.generator
-    if paraphraser is None and n_para > 0:
-        paraphraser = generator
-    loaded = load_rows(project, source, resolved, teacher, progress)
+    w = _writers(project, source, teacher, generator, n_para, raft)
+    loaded = load_rows(project, source, resolved, w.teacher, progress)
     training = split_and_paraphrase(
         loaded.rows,
-        paraphraser,
-        n_para,
+        w.paraphraser,
+        w.paraphrases,
         synth.heldout_share,
         synth.unseen_fact_share,
         seed,
@@ -396,7 +422,7 @@ def synthesize(
     )
     domain = project.config.project.domain
     counts, written = write_qa_files(project.data_dir, training, loaded.generated, domain)
-    outcome = write_raft_file(project, training.train, generator, raft, seed, progress)
+    outcome = write_raft_file(project, training.train, w.generator, raft, seed, progress)
     counts.raft = outcome.count
     if outcome.count is not None:
         written["raft_train"] = str(project.data_dir / files.RAFT_TRAIN)
@@ -408,14 +434,14 @@ def synthesize(
         counts=counts,
         settings={
             **synth.model_dump(),
-            "paraphrases": n_para,
+            "paraphrases": w.paraphrases,
             "paraphrased_before_split": training.paraphrased_before_split,
-            "question_writer": (teacher.name if teacher else "extractive")
+            "question_writer": (w.teacher.name if w.teacher else "extractive")
             if source == "corpus"
             else source,
-            "paraphraser": paraphraser.name if paraphraser is not None and n_para > 0 else None,
+            "paraphraser": w.paraphraser.name if w.paraphraser and w.paraphrases > 0 else None,
         },
-        generator=generator.name if generator is not None else None,
+        generator=w.generator.name if w.generator is not None else None,
         files=written,
         seconds=round(time.perf_counter() - started, 3),
         raft=outcome.info,

@@ -17,7 +17,7 @@ in 2.1``), and quantities (``weighs 1.4 kg``)::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ragtune.synth import templates as t
@@ -289,161 +289,197 @@ def _unit_facts(unit: Unit, context: _Context) -> Iterator[Candidate]:
         yield from _statement_facts(unit, statement, shift, scope, option_subject)
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What one statement rule matched: a relation about a subject, asked several ways.
+
+    An empty ``subject`` means the rule matched but names nothing to ask about.
+    """
+
+    relation: str
+    subject: str
+    match: re.Match[str]
+    questions: Sequence[str] = ()
+
+
+def _default_rule(text: str, option_subject: str) -> _Found | None:
+    for pattern in (THE_DEFAULT, BARE_DEFAULT, DEFAULTS_TO):
+        match = pattern.search(text) if pattern is BARE_DEFAULT else pattern.match(text)
+        if match:
+            named = match.groupdict().get("subj")
+            subject = (t.clean_subject(named) if named else option_subject) or ""
+            return _Found(
+                "default", subject, match, t.default_questions(subject) if subject else ()
+            )
+    return None
+
+
+_MAPS_BASE = {"corresponds to": "correspond to", "maps to": "map to", "stands for": "stand for"}
+
+
+def _maps_rule(text: str, option_subject: str) -> _Found | None:
+    match = MAPS.match(text)
+    if not match:
+        return None
+    named = match.group("subj")
+    subject = named if named.startswith("`") else t.clean_subject(named)
+    if not subject:
+        return None
+    verb = match.group("verb")
+    if verb in _MAPS_BASE:
+        first = t.ask(f"What does {subject} {_MAPS_BASE[verb]}")
+    else:
+        first = t.ask(f"What {verb} {subject}")
+    return _Found("maps", subject, match, [first, t.ask(f"{subject} {verb} what")])
+
+
+def _since_rule(text: str, option_subject: str) -> _Found | None:
+    match = SINCE.match(text)
+    if not match:
+        return None
+    subject = t.clean_subject(match.group("subj"))
+    since_base = t.base_form(match.group("verb"))
+    if not (subject and since_base):
+        return None
+    version = t.value_kind(match.group("val")) == "version"
+    rest = f"{subject} {since_base} {match.group('obj')}"
+    questions = [
+        t.ask(f"Since {'which version' if version else 'when'} does {rest}"),
+        t.ask(f"Starting {'with which version' if version else 'when'} does {rest}"),
+    ]
+    return _Found("since", subject, match, questions)
+
+
+def _definition_rule(text: str, option_subject: str) -> _Found | None:
+    match = DEFINITION.match(text)
+    if not (match and len(match.group("val").split()) <= 14):
+        return None
+    subject = match.group("subj")
+    if subject.lower() in t.PRONOUNS or subject.split()[0].lower() in t.CLAUSE_STARTS:
+        return None
+    questions = [t.ask(f"What is {subject}"), t.ask(f"How is {subject} described")]
+    return _Found("definition", subject, match, questions)
+
+
+def _used_rule(text: str, option_subject: str) -> _Found | None:
+    match = USED.match(text)
+    if not (match and len(match.group("val").split()) <= 16):
+        return None
+    subject = t.clean_subject(match.group("subj"))
+    if not subject:
+        return None
+    prep = match.group("prep")
+    verb = " do" if prep == "to" else ""
+    aux = match.group("aux")
+    questions = [t.ask(f"What can {subject} be used {prep}{verb}")]
+    if aux in ("is", "are"):
+        questions.insert(0, t.ask(f"What {aux} {subject} used {prep}{verb}"))
+    else:
+        questions.append(t.ask(f"For what purpose can {subject} be used"))
+    return _Found("used_for", subject, match, questions)
+
+
+_REQUIRES_BASE = {"requires": "require", "needs": "need", "depends on": "depend on"}
+
+
+def _requires_rule(text: str, option_subject: str) -> _Found | None:
+    match = REQUIRES.match(text)
+    if not (match and len(match.group("val").split()) <= 10):
+        return None
+    subject = t.clean_subject(match.group("subj"))
+    if not subject:
+        return None
+    verb = _REQUIRES_BASE[match.group("verb")]
+    questions = [t.ask(f"What does {subject} {verb}"), t.ask(f"What must {subject} have to work")]
+    if verb == "require":
+        questions.insert(1, t.ask(f"What is required by {subject}"))
+    return _Found("requires", subject, match, questions)
+
+
+def _event_rule(text: str, option_subject: str) -> _Found | None:
+    match = ACTIVE_DATE.match(text)
+    if not match:
+        return None
+    past_base = _PAST_TO_BASE[match.group("verb")]
+    who, obj = match.group("subj"), match.group("obj")
+    kind = t.value_kind(match.group("val"))
+    second = {"version": "In which version", "year": "In what year"}.get(kind, "On what date")
+    first = "In which release" if kind == "version" else "When"
+    questions = [
+        t.ask(f"{first} did {who} {past_base} {obj}"),
+        t.ask(f"{second} did {who} {past_base} {obj}"),
+    ]
+    return _Found("event", f"{who} {obj}", match, questions)
+
+
+def _passive_rule(text: str, option_subject: str) -> _Found | None:
+    match = PASSIVE.match(text)
+    subject = t.clean_subject(match.group("subj")) if match else ""
+    if not (match and subject):
+        return None
+    questions = t.passive_questions(
+        subject, match.group("aux"), match.group("pp"), match.group("prep"), match.group("val")
+    )
+    return _Found("passive", subject, match, questions)
+
+
+def _measure_rule(text: str, option_subject: str) -> _Found | None:
+    match = MEASURE.match(text)
+    subject = t.clean_subject(match.group("subj")) if match else ""
+    if not (match and subject):
+        return None
+    verb = match.group("verb")
+    stem = verb[:-2] if verb.endswith(("sses", "shes", "ches")) else verb[:-1]
+    stem = {"retrie": "retry"}.get(stem, stem)
+    return _Found("quantity", subject, match, t.how_much(subject, stem, match.group("val")))
+
+
+def _copula_rule(text: str, option_subject: str) -> _Found | None:
+    match = COPULA.match(text)
+    subject = t.clean_subject(match.group("subj")) if match else ""
+    if not (match and subject) or subject.lower().startswith(("there", "here")):
+        return None
+    aux = match.group("aux")
+    if t.value_kind(match.group("val")) in ("date", "year"):
+        questions = [t.ask(f"When {aux} {subject}"), t.ask(f"What date {aux} {subject}")]
+    else:
+        questions = [t.ask(f"What {aux} {subject}"), t.ask(f"What value {aux} given for {subject}")]
+    return _Found("value", subject, match, questions)
+
+
+# The statement rules in the order they are tried, each with whether a match ends the
+# statement (a default, a mapping, a date… says one thing) or later rules still read it
+# (a definition can also say what a thing requires).
+_STATEMENT_RULES: tuple[tuple[Callable[[str, str], _Found | None], bool], ...] = (
+    (_default_rule, True),
+    (_maps_rule, True),
+    (_since_rule, True),
+    (_definition_rule, False),
+    (_used_rule, False),
+    (_requires_rule, False),
+    (_event_rule, True),
+    (_passive_rule, True),
+    (_measure_rule, True),
+    (_copula_rule, True),
+)
+
+
 def _statement_facts(
     unit: Unit, text: str, shift: int, scope: str, option_subject: str
 ) -> Iterator[Candidate]:
-    def made(
-        relation: str, subject: str, match: re.Match[str], questions: Sequence[str]
-    ) -> Iterator[Candidate]:
-        candidate = _make(
-            unit,
-            relation,
-            subject,
-            shift + match.start("val"),
-            shift + match.end("val"),
-            questions,
-            scope,
-        )
-        if candidate:
-            yield candidate
-
-    for pattern in (THE_DEFAULT, BARE_DEFAULT, DEFAULTS_TO):
-        match = pattern.search(text) if pattern is BARE_DEFAULT else pattern.match(text)
-        if not match:
+    for rule, ends_statement in _STATEMENT_RULES:
+        found = rule(text, option_subject)
+        if found is None:
             continue
-        named = match.groupdict().get("subj")
-        subject = t.clean_subject(named) if named else option_subject
-        if subject:
-            yield from made("default", subject, match, t.default_questions(subject))
-        return
-    match = MAPS.match(text)
-    if match:
-        subject = (
-            match.group("subj")
-            if match.group("subj").startswith("`")
-            else t.clean_subject(match.group("subj"))
-        )
-        if subject:
-            verb = match.group("verb")
-            bases = {
-                "corresponds to": "correspond to",
-                "maps to": "map to",
-                "stands for": "stand for",
-            }
-            if verb in bases:
-                questions = [
-                    t.ask(f"What does {subject} {bases[verb]}"),
-                    t.ask(f"{subject} {verb} what"),
-                ]
-            else:
-                questions = [t.ask(f"What {verb} {subject}"), t.ask(f"{subject} {verb} what")]
-            yield from made("maps", subject, match, questions)
-            return
-    match = SINCE.match(text)
-    if match:
-        subject = t.clean_subject(match.group("subj"))
-        since_base = t.base_form(match.group("verb"))
-        if subject and since_base:
-            kind = t.value_kind(match.group("val"))
-            which = "which version" if kind == "version" else "when"
-            rest = f"{subject} {since_base} {match.group('obj')}"
-            questions = [
-                t.ask(f"Since {which} does {rest}"),
-                t.ask(
-                    f"Starting {'with which version' if kind == 'version' else 'when'} does {rest}"
-                ),
-            ]
-            yield from made("since", subject, match, questions)
-            return
-    match = DEFINITION.match(text)
-    if match and len(match.group("val").split()) <= 14:
-        subject = match.group("subj")
-        if subject.lower() not in t.PRONOUNS and subject.split()[0].lower() not in t.CLAUSE_STARTS:
-            questions = [t.ask(f"What is {subject}"), t.ask(f"How is {subject} described")]
-            yield from made("definition", subject, match, questions)
-    match = USED.match(text)
-    if match and len(match.group("val").split()) <= 16:
-        subject = t.clean_subject(match.group("subj"))
-        if subject:
-            prep = match.group("prep")
-            verb = " do" if prep == "to" else ""
-            aux = match.group("aux")
-            questions = [t.ask(f"What can {subject} be used {prep}{verb}")]
-            if aux in ("is", "are"):
-                questions.insert(0, t.ask(f"What {aux} {subject} used {prep}{verb}"))
-            else:
-                questions.append(t.ask(f"For what purpose can {subject} be used"))
-            yield from made("used_for", subject, match, questions)
-    match = REQUIRES.match(text)
-    if match and len(match.group("val").split()) <= 10:
-        subject = t.clean_subject(match.group("subj"))
-        if subject:
-            verb = {"requires": "require", "needs": "need", "depends on": "depend on"}[
-                match.group("verb")
-            ]
-            questions = [
-                t.ask(f"What does {subject} {verb}"),
-                t.ask(f"What must {subject} have to work"),
-            ]
-            if verb == "require":
-                questions.insert(1, t.ask(f"What is required by {subject}"))
-            yield from made("requires", subject, match, questions)
-    match = ACTIVE_DATE.match(text)
-    if match:
-        past_base = _PAST_TO_BASE[match.group("verb")]
-        who, obj = match.group("subj"), match.group("obj")
-        kind = t.value_kind(match.group("val"))
-        second = (
-            "In which version"
-            if kind == "version"
-            else "In what year"
-            if kind == "year"
-            else "On what date"
-        )
-        first = "In which release" if kind == "version" else "When"
-        questions = [
-            t.ask(f"{first} did {who} {past_base} {obj}"),
-            t.ask(f"{second} did {who} {past_base} {obj}"),
-        ]
-        yield from made("event", f"{who} {obj}", match, questions)
-        return
-    match = PASSIVE.match(text)
-    if match:
-        subject = t.clean_subject(match.group("subj"))
-        if subject:
-            questions = t.passive_questions(
-                subject,
-                match.group("aux"),
-                match.group("pp"),
-                match.group("prep"),
-                match.group("val"),
+        if found.subject:
+            start, end = shift + found.match.start("val"), shift + found.match.end("val")
+            candidate = _make(
+                unit, found.relation, found.subject, start, end, found.questions, scope
             )
-            yield from made("passive", subject, match, questions)
+            if candidate:
+                yield candidate
+        if ends_statement:
             return
-    match = MEASURE.match(text)
-    if match:
-        subject = t.clean_subject(match.group("subj"))
-        verb = match.group("verb")
-        stem = verb[:-2] if verb.endswith(("sses", "shes", "ches")) else verb[:-1]
-        stem = {"retrie": "retry"}.get(stem, stem)
-        if subject:
-            yield from made(
-                "quantity", subject, match, t.how_much(subject, stem, match.group("val"))
-            )
-            return
-    match = COPULA.match(text)
-    if match:
-        subject = t.clean_subject(match.group("subj"))
-        if subject and not subject.lower().startswith(("there", "here")):
-            aux = match.group("aux")
-            questions = [
-                t.ask(f"What {aux} {subject}"),
-                t.ask(f"What value {aux} given for {subject}"),
-            ]
-            kind = t.value_kind(match.group("val"))
-            if kind in ("date", "year"):
-                questions = [t.ask(f"When {aux} {subject}"), t.ask(f"What date {aux} {subject}")]
-            yield from made("value", subject, match, questions)
 
 
 def facts_in_units(units: Sequence[Unit], title: str = "") -> list[Candidate]:

@@ -177,6 +177,20 @@ def _table_cells(line: str, start: int) -> list[_Plain]:
     return cells
 
 
+def _heading_title(line: str, next_line: str, start: int, in_paragraph: bool) -> _Plain | None:
+    """The title of an ATX (``# Title``) or setext (``Title`` over ``===``) heading line."""
+    atx = _ATX.match(line)
+    if atx:
+        return _clean(_Plain.of(atx.group(2), start + atx.start(2)))
+    if _SETEXT.match(next_line) and not _is_row(line) and not in_paragraph and line.strip():
+        return _clean(_Plain.of(line, start))
+    return None
+
+
+def _is_separator(line: str) -> bool:
+    return _TABLE_SEPARATOR.match(line) is not None and "-" in line
+
+
 def _is_row(line: str) -> bool:
     return line.count("|") >= 2 or " | " in line
 
@@ -186,6 +200,40 @@ def _sentences(block: _Plain, kind: UnitKind, heading: str) -> Iterator[Unit]:
     for index, (a, b) in enumerate(split_sentences(plain.text)):
         piece = plain.slice(a, b)
         yield Unit(kind, piece.text, tuple(piece.offsets), heading, first_in_block=index == 0)
+
+
+def _opens_table(line: str, next_line: str) -> bool:
+    """Whether a first table line is its header.
+
+    A Markdown header row (``| a | b |``) is followed by the ``|---|`` separator; one that
+    is not is the middle of a table whose header lies before this chunk: its rows give no
+    statements rather than a data row as header. (HTML tables load as ``a | b`` lines with
+    no separator.)
+    """
+    markdown = line.lstrip().startswith("|")
+    return _TABLE_SEPARATOR.match(next_line) is not None or not markdown
+
+
+def _row_unit(cells: list[_Plain], header: tuple[str, ...], heading: str) -> Unit | None:
+    """One table row as a unit (cells joined by spaces), or None without a header."""
+    row = _Plain("", [])
+    spans = []
+    for cell in cells:
+        begin = len(row.text) + (1 if row.text and cell.text else 0)
+        if cell.text:
+            row = row.join(cell)
+        spans.append((begin, begin + len(cell.text)) if cell.text else (0, 0))
+    if not (header and row.text):
+        return None
+    return Unit(
+        "row",
+        row.text,
+        tuple(row.offsets),
+        heading,
+        cells=tuple(c.text for c in cells),
+        header=header,
+        cell_spans=tuple(spans),
+    )
 
 
 def split_units(text: str, start: int = 0) -> list[Unit]:
@@ -229,56 +277,25 @@ def split_units(text: str, start: int = 0) -> list[Unit]:
             at_text_start = False
             continue
         next_line = lines[number + 1].rstrip("\r\n") if number + 1 < len(lines) else ""
-        atx = _ATX.match(line)
-        if atx or (
-            _SETEXT.match(next_line) and not _is_row(line) and block is None and line.strip()
-        ):
+        title = _heading_title(line, next_line, line_start, in_paragraph=block is not None)
+        if title is not None:
             flush()
-            title_start = atx.start(2) if atx else 0
-            title = atx.group(2) if atx else line
-            plain = _clean(_Plain.of(title, line_start + title_start))
-            if plain.text:
-                heading = plain.text
-                units.append(Unit("heading", plain.text, tuple(plain.offsets), heading))
+            if title.text:
+                heading = title.text
+                units.append(Unit("heading", title.text, tuple(title.offsets), heading))
             header = None
             continue
-        if _SETEXT.match(line) or _TARGET.match(line):
-            continue
-        if _TABLE_SEPARATOR.match(line) and "-" in line:
+        if _SETEXT.match(line) or _TARGET.match(line) or _is_separator(line):
             continue
         if _is_row(line):
             flush()
             cells = _table_cells(line, line_start)
             if header is None:
-                # A Markdown header row (``| a | b |``) is followed by the ``|---|``
-                # separator; one that is not is the middle of a table whose header lies
-                # before this chunk: its rows give no statements rather than a data row as
-                # header. (HTML tables load as ``a | b`` lines with no separator.)
-                markdown = line.lstrip().startswith("|")
-                separated = _TABLE_SEPARATOR.match(next_line) is not None
-                is_header = not at_text_start and (separated or not markdown)
+                is_header = not at_text_start and _opens_table(line, next_line)
                 header = tuple(c.text for c in cells) if is_header else ()
-                at_text_start = False
-                continue
-            row = _Plain("", [])
-            spans = []
-            for cell in cells:
-                begin = len(row.text) + (1 if row.text and cell.text else 0)
-                if cell.text:
-                    row = row.join(cell)
-                spans.append((begin, begin + len(cell.text)) if cell.text else (0, 0))
-            if header and row.text:
-                units.append(
-                    Unit(
-                        "row",
-                        row.text,
-                        tuple(row.offsets),
-                        heading,
-                        cells=tuple(c.text for c in cells),
-                        header=header,
-                        cell_spans=tuple(spans),
-                    )
-                )
+            elif (row := _row_unit(cells, header, heading)) is not None:
+                units.append(row)
+            at_text_start = False
             continue
         at_text_start = False
         header = None
