@@ -7,13 +7,13 @@ rows = select_questions(rows, 60, seed=0)              # stratified by split, fi
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import DataError
+from ragtune.sampling import stable_order
 from ragtune.synth import files
 from ragtune.types import QAExample
 
@@ -65,7 +65,9 @@ def select_questions(
     rows: Sequence[QAExample], limit: int | None, seed: int = 0
 ) -> list[QAExample]:
     """At most ``limit`` rows, drawn per split in proportion (each split keeps at least
-    one), in a fixed seeded order so that every arm and every run asks the same ones.
+    one), in a fixed seeded order so that every arm and every run asks the same ones,
+    and a row added to or removed from ``rows`` leaves the other picks in place (but
+    for a split's quota moving by one at its margin).
 
     >>> rows = [QAExample(str(i), "q", ["a"], meta={"split": "x" if i < 8 else "y"}) for i in range(10)]
     >>> sorted(split_of(r) for r in select_questions(rows, 5))
@@ -76,9 +78,10 @@ def select_questions(
     groups: dict[str, list[QAExample]] = defaultdict(list)
     for row in rows:
         groups[split_of(row)].append(row)
-    rng = random.Random(seed)
-    for members in groups.values():
-        rng.shuffle(members)
+    for name, members in groups.items():
+        # Each row's place comes from its own id: one added or removed row leaves the
+        # other rows' picks as they were (see ragtune.sampling).
+        groups[name] = stable_order(members, seed, key=lambda r: r.id)
     quota = {
         name: max(1, round(limit * len(members) / len(rows))) for name, members in groups.items()
     }

@@ -13,7 +13,6 @@ a user's file needs only ``question`` (or ``questions``), ``old_answer(s)`` and
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from ragtune.errors import DataError
 from ragtune.jsonl import read_jsonl_objects
+from ragtune.sampling import stable_order
 from ragtune.types import QAExample
 
 
@@ -140,14 +140,13 @@ def freshness_questions(
         for row in heldout
         if row.fact_id not in changed_facts and row.question.lower() not in changed_questions
     ]
-    rng = random.Random(seed)
     if limit is not None:
         if len(changed) > limit:
             # Trained facts first: they are the ones a fine-tuned model can be stale on.
-            rng.shuffle(changed)
+            changed = stable_order(changed, seed, key=lambda r: r.id)
             changed = sorted(changed, key=lambda r: not r.meta["fact_trained"])[:limit]
         # Unchanged facts are the control: half as many suffice to see that nothing broke.
         keep = max(1, limit // 2)
         if len(unchanged) > keep:
-            unchanged = rng.sample(unchanged, keep)
+            unchanged = stable_order(unchanged, seed, key=lambda r: r.id)[:keep]
     return changed, unchanged

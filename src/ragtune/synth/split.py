@@ -22,6 +22,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ragtune.sampling import stable_order
 from ragtune.types import QAExample
 
 UNSEEN_PHRASING = "unseen_phrasing"
@@ -71,9 +72,10 @@ def split_by_fact(
     by_fact: dict[str, list[QAExample]] = defaultdict(list)
     for row in rows:
         by_fact[fact_key(row)].append(row)
-    rng = random.Random(seed)
-    facts = sorted(by_fact)
-    rng.shuffle(facts)
+    # Each fact's place comes from its own key, and each fact's held-out phrasings from a
+    # generator seeded by that key: editing one document moves only its own facts
+    # (see ragtune.sampling), not the whole split.
+    facts = stable_order(by_fact, seed)
     n_unseen = round(unseen_fact_share * len(facts))
     if unseen_fact_share > 0 and n_unseen == 0 and len(facts) >= 2:
         n_unseen = 1
@@ -86,7 +88,7 @@ def split_by_fact(
         n_hold = 0
         if heldout_share > 0 and len(group) >= 2:
             n_hold = min(len(group) - 1, max(1, round(heldout_share * len(group))))
-        held = set(rng.sample(range(len(group)), n_hold))
+        held = set(random.Random(f"{seed}\0{fact}").sample(range(len(group)), n_hold))
         for index, row in enumerate(group):
             if index in held:
                 split.unseen_phrasing.append(_tag(row, UNSEEN_PHRASING))
