@@ -66,6 +66,11 @@ class CompareOptions:
     def eval_questions(self) -> int:
         return self.max_questions or (20 if self.quick else 60)
 
+    def freshness_limit(self, configured: int | None) -> int:
+        """Changed-fact questions per arm in the freshness test (half as many unchanged
+        controls): the option, else ``eval.freshness_questions``, else the eval size."""
+        return self.freshness_questions or configured or self.eval_questions
+
     @property
     def seed_count(self) -> int:
         return self.seeds or (1 if self.quick else 3)
@@ -382,7 +387,7 @@ class ComparePipeline:
             file_fingerprint(changes_file) if changes_file else None,
             self.options.retraining,
             self.options.measuring_before,
-            self.options.freshness_questions,
+            self.options.freshness_limit(project.config.eval.freshness_questions),
             file_fingerprint(self.options.retrain_qa) if self.options.retrain_qa else None,
         )
         recorded = self.cache.load("freshness")
@@ -423,7 +428,7 @@ class ComparePipeline:
                     changes=changes,
                     retrain_arms=self.options.retraining,
                     measure_before=self.options.measuring_before,
-                    limit=self.options.freshness_questions,
+                    limit=self.options.freshness_limit(project.config.eval.freshness_questions),
                     progress=self.progress,
                     retrain_qa=self.options.retrain_qa,
                 )
