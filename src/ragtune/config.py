@@ -215,6 +215,12 @@ class LLMConfig(Section):
     )
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
+    load_adapters: bool = Field(
+        False,
+        description="For backend='openai' on a vLLM server with runtime LoRA updating (as "
+        "'ragtune engine vllm start' runs it): load the project's adapters into it by path "
+        "when the generator is built, so retrained adapters are served without a restart.",
+    )
 
 
 class SynthConfig(Section):
@@ -359,6 +365,12 @@ class EvalConfig(Section):
     judge_base_url: str | None = None
     seeds: int = Field(1, ge=1, le=20)
     seed: int = Field(0, description="Seed of question sampling and bootstrap resampling.")
+    reuse_answers: bool = Field(
+        True,
+        description="Reuse a greedy answer already computed for exactly the same model, "
+        "adapter weights and prompt (.ragtune/cache/answers.sqlite), so a re-run after an "
+        "edit recomputes only what it changed; latency probes are always measured afresh.",
+    )
     latency_probe: int = Field(
         8,
         ge=0,

@@ -17,6 +17,7 @@ from ragtune.cli.common import (
     print_json,
     stage_printer,
 )
+from ragtune.cli.engine import EngineOption, engine_overrides
 
 
 def compare_command(
@@ -47,6 +48,7 @@ def compare_command(
         None, "--questions", "-n", help="Held-out questions per arm (default 60, quick 20)."
     ),
     seeds: int = SeedsOption,
+    engine: str = EngineOption,
     project: Path = typer.Option(
         Path("."), "--project", "-p", help="The project folder (created if it has no ragtune.toml)."
     ),
@@ -54,7 +56,7 @@ def compare_command(
     json_output: bool = JsonOption,
 ) -> None:
     """RAG, fine-tuning or both on YOUR documents: ingest, questions, training, every arm, freshness, recommendation, report."""
-    from ragtune.config import CONFIG_FILE
+    from ragtune.config import CONFIG_FILE, _deep_merge
     from ragtune.errors import RagtuneError
     from ragtune.pipeline import CompareOptions, run_compare
     from ragtune.project import Project
@@ -82,7 +84,11 @@ def compare_command(
     )
     with command_progress(json_output) as progress:
         say = stage_printer(progress, json_output)
-        result = run_compare(proj, options, progress=progress, say=say)
+        with engine_overrides(engine, proj, say) as extra:
+            if extra:
+                proj.close()
+                proj = Project.open(project, _deep_merge(settings, extra))
+            result = run_compare(proj, options, progress=progress, say=say)
     proj.close()
     if json_output:
         print_json(result.summary())

@@ -23,7 +23,9 @@ from ragtune.cli.common import (
     console,
     open_project,
     print_json,
+    stage_printer,
 )
+from ragtune.cli.engine import EngineOption, engine_overrides
 
 ArmOption = typer.Option(
     None,
@@ -85,6 +87,7 @@ def eval_command(
     seeds: int = typer.Option(
         None, "--seeds", help="Repeat fine-tuned arms over N training seeds (eval.seeds)."
     ),
+    engine: str = EngineOption,
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
     json_output: bool = JsonOption,
@@ -94,14 +97,17 @@ def eval_command(
 
     proj = open_project(project, overrides)
     with command_progress(json_output) as progress:
-        run, path = compare(
-            proj,
-            _arms(arm),
-            qa_path=qa,
-            max_questions=max_questions,
-            seeds=seeds,
-            progress=progress,
-        )
+        say = stage_printer(progress, json_output)
+        with engine_overrides(engine, proj, say) as extra:
+            proj = open_project(project, overrides, extra) if extra else proj
+            run, path = compare(
+                proj,
+                _arms(arm),
+                qa_path=qa,
+                max_questions=max_questions,
+                seeds=seeds,
+                progress=progress,
+            )
     if json_output:
         print_json(
             {

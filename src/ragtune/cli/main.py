@@ -25,6 +25,7 @@ from ragtune.cli.common import (
 from ragtune.cli.compare import compare_command
 from ragtune.cli.demo import demo
 from ragtune.cli.demo_corpus import demo_corpus
+from ragtune.cli.engine import engine_app
 from ragtune.cli.eval import eval_command, freshness_command
 from ragtune.cli.report import recommend_command, report_command
 from ragtune.cli.serve import serve
@@ -232,6 +233,7 @@ app.command("freshness")(freshness_command)
 app.command("recommend")(recommend_command)
 app.command("report")(report_command)
 app.command()(serve)
+app.add_typer(engine_app, name="engine")
 app.command("demo-corpus")(demo_corpus)
 app.command()(demo)
 

@@ -10,6 +10,12 @@ connection errors are retried with exponential backoff, honouring ``Retry-After`
     llm.complete("Say hi.").text
     llm.generate(convs, adapter="ft")   # vLLM --lora-modules ft=...: adapters are models
 
+``adapters`` names what the server serves besides the model (``{name: local folder}``,
+as ``Project.generator`` passes the project's adapters); a request for another adapter is
+an error before it is sent. With ``load_adapters=True`` (a vLLM server with runtime LoRA
+updating, as ``ragtune engine vllm start`` runs it) each one is (re)loaded into the
+server by path when the generator is built, so a retrained adapter is served fresh.
+
 Token counts come from the response's ``usage``; when a server leaves it out they are
 estimated (~4 characters per token).
 """
@@ -22,6 +28,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -78,6 +85,8 @@ class OpenAIGenerator(Generator):
         temperature: float = 0.0,
         context_tokens: int | None = None,
         backoff_s: float = 0.5,
+        adapters: dict[str, str] | None = None,
+        load_adapters: bool = False,
     ) -> None:
         super().__init__(
             max_new_tokens=max_new_tokens,
@@ -105,6 +114,41 @@ class OpenAIGenerator(Generator):
             timeout=httpx.Timeout(timeout_s),
             limits=httpx.Limits(max_connections=batch_size, max_keepalive_connections=batch_size),
         )
+        self.adapters: dict[str, str] = dict(adapters or {})
+        if load_adapters:
+            for name in sorted(self.adapters):
+                self.load_adapter(name, self.adapters[name])
+
+    # -- adapters -------------------------------------------------------------------
+    def load_adapter(self, name: str, path: str) -> None:
+        """(Re)load the LoRA adapter folder ``path`` into a vLLM server as model ``name``
+        (``/v1/unload_lora_adapter`` then ``/v1/load_lora_adapter``; the server must run
+        with ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True``). The path is the server's: it
+        must be on the server's machine."""
+        root = self.base_url
+        try:
+            # A fresh load (not in place) gives the adapter a new id, so the server
+            # drops the old weights and any prefix cache computed with them.
+            self._client.post(f"{root}/unload_lora_adapter", json={"lora_name": name})
+            response = self._client.post(
+                f"{root}/load_lora_adapter",
+                json={"lora_name": name, "lora_path": str(Path(path).resolve())},
+            )
+        except httpx.HTTPError as exc:
+            raise BackendUnavailableError(
+                f"cannot reach {root} to load adapter {name!r}: {exc}"
+            ) from exc
+        if response.status_code == 404 and "lora" not in response.text.lower():
+            raise BackendUnavailableError(
+                f"{root} cannot load adapters at run time (no /load_lora_adapter); start the "
+                f"server with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True, or set llm.load_adapters = false"
+            )
+        if response.status_code >= 400:
+            raise GenerationError(
+                f"{root} could not load adapter {name!r} from {path}: HTTP "
+                f"{response.status_code} {response.text[:300]}"
+            )
+        self.adapters[name] = str(path)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -124,6 +168,9 @@ class OpenAIGenerator(Generator):
         adapter: str | None,
         stream: bool,
     ) -> dict[str, Any]:
+        if adapter is not None and self.adapters and adapter not in self.adapters:
+            known = ", ".join(sorted(self.adapters))
+            raise ConfigError(f"unknown adapter {adapter!r}; known: {known}")
         body: dict[str, Any] = {
             "model": adapter or self.model,
             "messages": [m.to_dict() for m in conversation],
@@ -153,12 +200,27 @@ class OpenAIGenerator(Generator):
         if status < 400:
             return
         detail = response.text[:500]
+        if status == 404 and "does not exist" in detail:
+            raise GenerationError(self._not_served(response))
         if status in _RETRY_STATUS:
             final = BackendUnavailableError(
                 f"{self.url} answered HTTP {status} after {self.retry.max_retries + 1} attempts: {detail}"
             )
             raise Retryable(final, parse_retry_after(response.headers.get("retry-after")))
         raise GenerationError(f"{self.url} answered HTTP {status}: {detail}")
+
+    def _not_served(self, response: httpx.Response) -> str:
+        """The one line for a model the server does not serve (vLLM: HTTP 404)."""
+        try:
+            name = json.loads(response.request.content or b"{}").get("model")
+        except (ValueError, RuntimeError, AttributeError):
+            name = None
+        if name and name in self.adapters:
+            return (
+                f"{self.base_url} does not serve LoRA module {name!r} (adapter {name}); "
+                f"restart it with the adapter (ragtune engine vllm start) or set llm.load_adapters = true"
+            )
+        return f"{self.base_url} does not serve model {name!r} (HTTP 404): {response.text[:200]}"
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
