@@ -1,0 +1,103 @@
+"""``ragtune engine vllm`` and ``ragtune eval --engine vllm`` over the fake vLLM server:
+every arm goes through the server, the fine-tuned ones by their adapter's LoRA module."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ragtune.cli.main import app
+from ragtune.evaluate.records import load_eval_run
+from ragtune.llm import vllm_engine
+from ragtune.project import Project
+from ragtune.testing.fake_vllm import make_fake_venv
+from tests.evaluate.conftest import SCRIPTED, tiny_questions, write_tiny_docs
+from tests.llm.test_vllm_engine import write_adapter
+
+runner = CliRunner()
+ARMS = ["base", "rag", "ft", "ft+rag", "raft"]
+
+
+def _project(tmp_path: Path) -> Project:
+    write_tiny_docs(tmp_path / "docs", 1)
+    (tmp_path / "model").mkdir()
+    config = {**SCRIPTED, "llm": {"backend": "scripted", "model": str(tmp_path / "model")}}
+    project = Project.init(tmp_path / "proj", config)
+    project.ingest([tmp_path / "docs"])
+    (project.data_dir / "heldout.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in tiny_questions())
+    )
+    for name in ("qa", "raft"):
+        write_adapter(project.adapters_dir / name)
+    return project
+
+
+def _answers_by_arm(run_file: Path) -> dict[str, set[str]]:
+    """The model tag each arm's answers carry (the fake server answers '[model] ...')."""
+    run = load_eval_run(run_file)
+    tags: dict[str, set[str]] = {}
+    for record in run.records:
+        tags.setdefault(record["arm"], set()).add(record["prediction"].split("]")[0].lstrip("["))
+    return tags
+
+
+def test_start_eval_every_arm_status_stop(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    root, venv = str(project.root), str(make_fake_venv(tmp_path / "venv"))
+    result = runner.invoke(
+        app, ["engine", "vllm", "start", "-p", root, "--venv", venv, "--port", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert 'backend = "openai"' in result.output and "LoRA modules: qa, raft" in result.output
+    try:
+        result = runner.invoke(app, ["engine", "vllm", "status", "-p", root, "--json"])
+        assert json.loads(result.output)["models"] == [str(tmp_path / "model"), "qa", "raft"]
+        result = runner.invoke(
+            app, ["eval", "-p", root, "--engine", "vllm", "--arm", ",".join(ARMS), "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.output)
+        assert all(out["arms"][arm]["status"] == "ok" for arm in ARMS), out["arms"]
+        tags = _answers_by_arm(Path(out["run_file"]))
+        model = str(tmp_path / "model")
+        assert tags == {
+            "base": {model},
+            "rag": {model},
+            "ft": {"qa"},
+            "ft+rag": {"qa"},
+            "raft": {"raft"},
+        }
+    finally:
+        result = runner.invoke(app, ["engine", "vllm", "stop", "-p", root])
+    assert result.exit_code == 0 and "stopped the vLLM server" in result.output
+    result = runner.invoke(app, ["engine", "vllm", "status", "-p", root])
+    assert "no vLLM server runs" in result.output
+
+
+def test_eval_engine_vllm_starts_a_server_for_the_run_and_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    make_fake_venv(tmp_path / "cache" / "vllm-venv")
+    monkeypatch.setenv("RAGTUNE_CACHE", str(tmp_path / "cache"))
+    result = runner.invoke(
+        app, ["eval", "-p", str(project.root), "--engine", "vllm", "--arm", "ft"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "starting a vLLM server for this run" in result.output
+    assert vllm_engine.running(project.state_dir) is None
+
+
+def test_engine_errors_are_one_line(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    missing = str(tmp_path / "no-venv")
+    result = runner.invoke(
+        app, ["engine", "vllm", "start", "-p", str(project.root), "--venv", missing]
+    )
+    assert result.exit_code == 1
+    assert "run: ragtune engine vllm install" in str(result.exception)
+    result = runner.invoke(app, ["eval", "-p", str(project.root), "--engine", "tgi"])
+    assert "choose builtin or vllm" in str(result.exception)
