@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,6 +17,7 @@ from ragtune.cli.common import (
     print_json,
     stage_printer,
 )
+from ragtune.cli.engine import EngineOption, engine_overrides
 
 
 def demo(
@@ -36,6 +38,7 @@ def demo(
         None, "--questions", "-n", help="Held-out questions per arm (default 40, quick 16)."
     ),
     seeds: int = SeedsOption,
+    engine: str = EngineOption,
     from_stage: str = typer.Option(
         None,
         "--from",
@@ -49,6 +52,7 @@ def demo(
 
     The same cached stages as ``ragtune compare``: a killed demo resumes where it stopped,
     and a second run in the same folder reuses every stage that is up to date."""
+    from ragtune.config import _deep_merge
     from ragtune.demo.runner import DemoPlan, run_demo
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
@@ -58,11 +62,13 @@ def demo(
     if seeds:
         plan.seeds = seeds
     plan.from_stage = from_stage
+    settings = parse_overrides(overrides)
     with command_progress(json_output) as progress:
         say = stage_printer(progress, json_output)
-        result = run_demo(
-            directory, plan, say=say, progress=progress, overrides=parse_overrides(overrides)
-        )
+        with engine_overrides(engine, _folder_project(directory, settings), say) as extra:
+            result = run_demo(
+                directory, plan, say=say, progress=progress, overrides=_deep_merge(settings, extra)
+            )
     if json_output:
         print_json(result.to_dict())
         return
@@ -76,4 +82,18 @@ def demo(
         f"Report: [bold]{result.report_html}[/]\nMarkdown: {result.report_markdown}\n"
         f"Runs: {result.eval_run}, {result.freshness_run}",
         highlight=False,
+    )
+
+
+def _folder_project(directory: Path, settings: dict[str, Any]) -> Any:
+    """The demo folder as a project (its config, state folder and adapters) before the
+    demo has written it, for the engine to start from."""
+    from ragtune.config import load_config
+    from ragtune.project import Project
+
+    folder = Path(directory)
+    return (
+        Project.open(folder, settings)
+        if folder.is_dir()
+        else Project(folder, load_config(None, settings))
     )

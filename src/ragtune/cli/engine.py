@@ -69,7 +69,9 @@ def install_command(venv: Path = VenvOption, json_output: bool = JsonOption) -> 
 
 @vllm_app.command("start")
 def start_command(
-    port: int = typer.Option(8000, "--port", help="Port on 127.0.0.1 (0: any free one)."),
+    port: int = typer.Option(
+        8001, "--port", help="Port on 127.0.0.1 (0: any free one; ragtune serve takes 8000)."
+    ),
     kv_cache_gib: int = typer.Option(
         4, "--kv-cache-gib", min=1, help="KV cache in GiB (VLLM_CPU_KVCACHE_SPACE)."
     ),

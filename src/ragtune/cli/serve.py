@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from ragtune.cli.common import ProjectOption, SetOption, console, err_console, open_project
+from ragtune.cli.engine import EngineOption, engine_overrides
 
 
 def serve(
@@ -24,6 +26,7 @@ def serve(
         False, "--no-warm", help="Load the models on the first request, not at startup."
     ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    engine: str = EngineOption,
     project: Path = ProjectOption,
     overrides: list[str] = SetOption,
 ) -> None:
@@ -33,11 +36,19 @@ def serve(
     files needs 'Authorization: Bearer <key>'. Without it, reads are open and writes
     (document upload and delete) are refused unless --allow-unauthenticated-writes.
     """
+    extra = {"serve": {k: v for k, v in (("host", host), ("port", port)) if v is not None}}
+    proj = open_project(project, overrides, extra)
+    say = lambda message: console.print(message, highlight=False, markup=False)  # noqa: E731
+    with engine_overrides(engine, proj, say) as engine_extra:
+        if engine_extra:
+            proj = open_project(project, overrides, {**extra, **engine_extra})
+        _serve(proj, allow_unauthenticated_writes, no_warm, log_level)
+
+
+def _serve(proj: Any, allow_unauthenticated_writes: bool, no_warm: bool, log_level: str) -> None:
     from ragtune.serve import create_app
     from ragtune.serve.server import check_bind, run
 
-    extra = {"serve": {k: v for k, v in (("host", host), ("port", port)) if v is not None}}
-    proj = open_project(project, overrides, extra)
     settings = proj.config.serve
     api_key = os.environ.get("RAGTUNE_API_KEY") or None
     for warning in check_bind(settings.host, api_key, allow_unauthenticated_writes):

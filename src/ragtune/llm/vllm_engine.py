@@ -9,7 +9,7 @@ the adapter (``qa`` for the ``ft`` and ``ft+rag`` arms, ``raft`` for ``raft``)::
 
     install(default_venv())                      # once: ~2-4 min, ~3.5 GB
     state = start("default", {"qa": ".ragtune/adapters/qa"}, Path(".ragtune"), EngineOptions())
-    state.base_url                               # 'http://127.0.0.1:8000/v1'
+    state.base_url                               # 'http://127.0.0.1:8001/v1'
     stop(Path(".ragtune"))
 
 The server is ``VENV/bin/python -m vllm.entrypoints.openai.api_server`` (``vllm serve``
@@ -186,7 +186,7 @@ class EngineOptions:
 
     venv: Path = field(default_factory=default_venv)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 8001
     dtype: str = "bfloat16"
     kv_cache_gib: int = 4
     prefix_caching: bool = True
