@@ -28,6 +28,7 @@ from ragtune.types import Document, Hit, IngestReport
 
 if TYPE_CHECKING:
     from ragtune.corpus.chunking import Chunker
+    from ragtune.llm.answer_cache import CachedGenerator
     from ragtune.llm.base import Generator
 
 STATE_SUBDIRS = ("store", "data", "adapters", "runs")
@@ -52,6 +53,7 @@ class Project:
         self._store: Store | None = None
         self._embedder: Embedder | None = None
         self._generator: Generator | None = None
+        self._cached_generator: CachedGenerator | None = None
         self._reranker: Reranker | None = None
         self._reranker_loaded = False
 
@@ -171,6 +173,32 @@ class Project:
         """Use ``generator`` for every arm (a test double, or one built elsewhere)."""
         self._generator = generator
 
+    def evaluation_generator(self) -> Generator:
+        """The generator evaluation answers with: the project's, behind its answer cache
+        (``.ragtune/cache/answers.sqlite``) unless ``eval.reuse_answers`` is off; see
+        :mod:`ragtune.llm.answer_cache`."""
+        if not self.config.eval.reuse_answers:
+            return self.generator
+        if self._cached_generator is None or self._cached_generator.inner is not self.generator:
+            from ragtune.llm.answer_cache import AnswerCache, CachedGenerator, generator_identity
+
+            identity = generator_identity(self.generator, self.config.llm.model_dump())
+            if identity is None:  # the backend cannot vouch for repeatable answers
+                return self.generator
+            cache = AnswerCache(self.state_dir / "cache" / "answers.sqlite")
+            self._cached_generator = CachedGenerator(
+                self.generator, cache, identity, self._adapter_fingerprint
+            )
+        return self._cached_generator
+
+    def _adapter_fingerprint(self, adapter: str | None) -> str:
+        if adapter is None:
+            return "base"
+        from ragtune.llm.answer_cache import folder_fingerprint
+
+        path = self.available_adapters().get(adapter)
+        return folder_fingerprint(Path(path)) if path else f"missing:{adapter}"
+
     @property
     def loaded_generator(self) -> Generator | None:
         """The generator if one is loaded, without loading it."""
@@ -179,6 +207,9 @@ class Project:
     def reload_generator(self) -> None:
         """Forget the loaded generator, so the next use loads the current adapters."""
         self._generator = None
+        if self._cached_generator is not None:
+            self._cached_generator.cache.close()
+            self._cached_generator = None
         import gc
 
         gc.collect()
@@ -323,5 +354,8 @@ class Project:
         return self.store.check()
 
     def close(self) -> None:
+        if self._cached_generator is not None:
+            self._cached_generator.cache.close()
+            self._cached_generator = None
         if self._store is not None:
             self._store.close()

@@ -29,7 +29,11 @@ def test_evaluating_twice_gives_identical_records(tmp_path: Path) -> None:
     default_model_or_skip()
     project = Project.init(
         tmp_path / "proj",
-        {"llm": {"max_new_tokens": 16, "batch_size": 3}, "eval": {"latency_probe": 1}},
+        {
+            "llm": {"max_new_tokens": 16, "batch_size": 3},
+            # Both passes generate: the answer cache would make the second a lookup.
+            "eval": {"latency_probe": 1, "reuse_answers": False},
+        },
     )
     write_docs(tmp_path / "docs", 4)
     project.ingest([tmp_path / "docs"])

@@ -124,6 +124,20 @@ class EvalRun(RunFile):
             "latency or cost."
         )
 
+    def reuse_note(self) -> str | None:
+        """A sentence saying how many answers the answer cache gave back, or ``None``."""
+        reused = {a: s.speed.reused_answers for a, s in self.arms.items() if s.ok}
+        total = sum(reused.values())
+        if not total:
+            return None
+        asked = sum(s.speed.n for s in self.arms.values() if s.ok)
+        arms = ", ".join(f"{a} {n}" for a, n in reused.items() if n)
+        return (
+            f"{total} of {asked} answers ({arms}) were reused from the answer cache: the same "
+            "model, adapter weights and prompt as an earlier run, so the same greedy answer; "
+            "their batched latency is as first measured, single-question latency afresh."
+        )
+
     def comparison(
         self, a: str, b: str, split: str = "all", metric: str = PRIMARY_METRIC
     ) -> Comparison | None:

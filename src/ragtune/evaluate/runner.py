@@ -14,6 +14,7 @@ the others still run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from ragtune.evaluate.records import (
 from ragtune.evaluate.resources import PeakMemory, Stopwatch
 from ragtune.evaluate.results import ArmSummary, OneOffCosts
 from ragtune.evaluate.scoring import add_semantic_similarity, score
+from ragtune.llm.answer_cache import CachedGenerator
 from ragtune.machine import LoadMeter
 from ragtune.progress import Progress
 from ragtune.synth import files
@@ -44,6 +46,7 @@ from ragtune.types import QAExample
 if TYPE_CHECKING:
     from ragtune.config import EvalConfig
     from ragtune.embed.base import Embedder
+    from ragtune.llm.base import Generator
     from ragtune.project import Project
     from ragtune.systems.base import System
 
@@ -61,6 +64,8 @@ class ArmResult:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     load: dict[str, Any] = field(default_factory=dict)
+    # Answers read back from the answer cache (their latency is as first measured).
+    reused_answers: int = 0
 
 
 def run_arm(
@@ -77,7 +82,8 @@ def run_arm(
     from ragtune.systems import build_system
 
     try:
-        system = build_system(project, arm)
+        generator = project.evaluation_generator()
+        system = build_system(project, arm, generator)
     except RagtuneError as exc:
         return ArmResult(arm, status="skipped", reason=str(exc))
     return run_system(
@@ -90,6 +96,7 @@ def run_arm(
         latency_probe=latency_probe,
         seed=seed,
         label=label,
+        generator=generator,
     )
 
 
@@ -104,17 +111,22 @@ def run_system(
     latency_probe: int = 0,
     seed: int = 0,
     label: str | None = None,
+    generator: Generator | None = None,
 ) -> ArmResult:
     """Answer ``questions`` with ``system`` (the registered arm ``arm``) in batches of
     ``batch_size``; score every answer (retrieval at ``top_k`` for retrieving arms).
 
     ``latency_probe`` more questions (the first ones again) are answered one at a time,
-    so latency is also measured as a single user would see it, not only in batches.
+    so latency is also measured as a single user would see it, not only in batches;
+    ``generator``, the one ``system`` answers with, when known: the probe runs inside its
+    ``uncached()`` so a reused answer never stands in for a measurement, and the answers
+    its cache gave back are counted (``reused_answers``).
     """
     from ragtune.registry import arms
 
     progress = progress or Progress()
     result = ArmResult(arm)
+    reused_before = generator.hits if isinstance(generator, CachedGenerator) else 0
     batch = max(1, batch_size)
     retrieves = arms.get(arm).retrieves
     meter = LoadMeter()
@@ -131,22 +143,25 @@ def run_system(
                     result.records.append(record)
                 advance(len(group))
                 meter.sample()
-        for example in questions[:latency_probe]:
-            started = time.perf_counter()
-            answer = system.answer(example.question)
-            result.probe_seconds.append(
-                {
-                    "retrieve": answer.timings.get("retrieve", 0.0),
-                    "generate": answer.timings.get("generate", 0.0),
-                    "total": time.perf_counter() - started,
-                }
-            )
+        with generator.uncached() if generator else contextlib.nullcontext():
+            for example in questions[:latency_probe]:
+                started = time.perf_counter()
+                answer = system.answer(example.question)
+                result.probe_seconds.append(
+                    {
+                        "retrieve": answer.timings.get("retrieve", 0.0),
+                        "generate": answer.timings.get("generate", 0.0),
+                        "total": time.perf_counter() - started,
+                    }
+                )
     result.peak_rss_bytes, result.seconds, result.cpu_seconds = (
         peak.bytes,
         watch.seconds,
         watch.cpu_seconds,
     )
     result.load = meter.to_dict()
+    if isinstance(generator, CachedGenerator):
+        result.reused_answers = generator.hits - reused_before
     return result
 
 
@@ -159,6 +174,7 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSumma
     speed = summarize_speed(rows, probe, result.peak_rss_bytes, result.seconds)
     speed["cpu_seconds"] = result.cpu_seconds
     speed["load"] = result.load
+    speed["reused_answers"] = result.reused_answers
     speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
     from ragtune.registry import arms
 
@@ -192,6 +208,7 @@ def evaluate_systems(
     top_k: int,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
+    generator: Generator | None = None,
 ) -> EvalRun:
     """Every system on the same ``questions``: scored records, a summary per arm with
     intervals, paired comparisons. No project needed::
@@ -200,7 +217,8 @@ def evaluate_systems(
                                questions, EvalConfig(), batch_size=16, top_k=4)
 
     ``systems`` maps a registered arm name to its system, or to the reason it could
-    not be built (recorded as skipped). ``embedder`` adds the semantic-similarity score.
+    not be built (recorded as skipped). ``embedder`` adds the semantic-similarity score;
+    ``generator``, the one the systems share, lets :func:`run_system` probe it uncached.
     """
     progress = progress or Progress()
     started = time.perf_counter()
@@ -213,6 +231,7 @@ def evaluate_systems(
             top_k=top_k,
             progress=progress,
             latency_probe=settings.latency_probe,
+            generator=generator,
         )
         if not isinstance(system, str)
         else ArmResult(arm, status="skipped", reason=system)
@@ -280,9 +299,13 @@ def evaluate(
     source.update(n_available=len(rows), n_questions=len(selected))
     progress.log(f"Evaluating {', '.join(arms)} on {len(selected)} questions ({source['source']})")
     systems: dict[str, System | str] = {}
+    try:
+        generator: Generator | None = project.evaluation_generator()
+    except RagtuneError:
+        generator = None  # every arm then records why it could not be built
     for arm in arms:
         try:
-            systems[arm] = build_system(project, arm)
+            systems[arm] = build_system(project, arm, generator)
         except RagtuneError as exc:
             systems[arm] = str(exc)
     run = evaluate_systems(
@@ -293,6 +316,7 @@ def evaluate(
         top_k=project.config.retrieve.top_k,
         embedder=project.embedder,
         progress=progress,
+        generator=generator,
     )
     run.config = project.config.model_dump()
     run.data.update(

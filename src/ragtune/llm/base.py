@@ -15,6 +15,7 @@ restoration, stop-sequence truncation and retries::
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from abc import ABC, abstractmethod
@@ -253,6 +254,18 @@ class Generator(ABC):
         >>> "".join(llm.stream([ChatMessage("user", "Hi")]))
         """
         yield self.generate([conversation], params, adapter)[0].text
+
+    def cache_identity(self) -> str | None:
+        """What decides this generator's greedy answers (model, weights, dtype, threads),
+        or ``None`` when it cannot vouch that the same prompt gets the same answer: then
+        its answers are never cached. A backend that can, says so here."""
+        return None
+
+    @contextlib.contextmanager
+    def uncached(self) -> Iterator[None]:
+        """Inside the block every answer is computed afresh (a latency probe's need);
+        a no-op here, honoured by :class:`~ragtune.llm.answer_cache.CachedGenerator`."""
+        yield
 
     # -- what a backend provides ----------------------------------------------------
     @abstractmethod

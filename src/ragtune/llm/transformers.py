@@ -23,6 +23,7 @@ of a decoding step attends only to its own keys (:mod:`ragtune.llm.rowwise`), so
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -333,6 +334,23 @@ class TransformersGenerator(Generator):
             kwargs["stopping_criteria"] = transformers.StoppingCriteriaList([finished])
             streamer = rowwise.FirstRowStreamer(streamer) if streamer is not None else None
         return ids, mask, kwargs, streamer
+
+    def cache_identity(self) -> str | None:
+        """The model file or folder (with its size and time), device, dtype and threads;
+        ``None`` without batch-invariant decoding, where a batch's neighbours move answers."""
+        settings = self.compute_settings()
+        if not settings.batch_invariant:
+            return None
+        stat = Path(self.path).stat()
+        return json.dumps(
+            {
+                "model": str(self.path),
+                "stamp": [stat.st_size, stat.st_mtime_ns],
+                "max_batch_tokens": self.max_batch_tokens,
+                **{k: v for k, v in settings.to_dict().items() if k != "dtype_reason"},
+            },
+            sort_keys=True,
+        )
 
     def compute_settings(self) -> ComputeSettings:
         """The device, dtype (and why), intra-op threads and batch invariance in use now.

@@ -42,6 +42,7 @@ def _header(data: ReportData) -> list[str]:
     run = data.eval_run
     load = load_text([run.arms[a].speed.load for a in data.arms])
     warning = run.load_warning()
+    reuse = run.reuse_note()
     return [
         "# RAG, fine-tuning, or both?",
         "",
@@ -52,6 +53,7 @@ def _header(data: ReportData) -> list[str]:
         + ".",
         "",
         *([f"> **{warning}**", ""] if warning else []),
+        *([f"> {reuse}", ""] if reuse else []),
     ]
 
 

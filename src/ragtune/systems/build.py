@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ragtune.errors import RagtuneError
-from ragtune.llm.base import GenerationParams
+from ragtune.llm.base import GenerationParams, Generator
 from ragtune.registry import arms
 from ragtune.systems.base import System
 from ragtune.systems.closed_book import ClosedBookSystem
@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from ragtune.project import Project
 
 
-def build_system(project: Project, arm: str) -> System:
-    """The named arm over ``project``'s index and generator.
+def build_system(project: Project, arm: str, generator: Generator | None = None) -> System:
+    """The named arm over ``project``'s index and generator (or ``generator``, e.g. the
+    project's behind its answer cache).
 
     >>> build_system(Project.open(), "rag").answer("Who runs the Oslo office?")  # doctest: +SKIP
     """
@@ -30,7 +31,7 @@ def build_system(project: Project, arm: str) -> System:
         )
     llm = project.config.llm
     params = GenerationParams(max_new_tokens=llm.max_new_tokens, temperature=llm.temperature)
-    generator = project.generator
+    generator = generator or project.generator
     if spec.retrieves:
         retriever = project.retriever()
         return RAGSystem(
