@@ -7,7 +7,7 @@ the adapter (``qa`` for the ``ft`` and ``ft+rag`` arms, ``raft`` for ``raft``)::
 
     from ragtune.llm.vllm_engine import EngineOptions, install, start, stop
 
-    install(default_venv())                      # once: ~2-4 min, ~3.5 GB
+    install(default_venv())                      # once: ~3.5 GB
     state = start("default", {"qa": ".ragtune/adapters/qa"}, Path(".ragtune"), EngineOptions())
     state.base_url                               # 'http://127.0.0.1:8001/v1'
     stop(Path(".ragtune"))
@@ -63,8 +63,8 @@ def default_venv() -> Path:
 
 
 def default_compile_cache() -> Path:
-    """Where vLLM keeps its torch.compile cache (``VLLM_CACHE_ROOT``): a warm cache
-    halves the start (313 s cold, 134-164 s warm, measured on 2 cores)."""
+    """Where vLLM keeps its caches (``VLLM_CACHE_ROOT``), beside ragtune's own rather than
+    in ``~/.cache/vllm``, so one folder holds all of it."""
     return _cache_base() / "vllm-cache"
 
 
