@@ -54,7 +54,12 @@ def test_start_eval_every_arm_status_stop(tmp_path: Path) -> None:
     assert 'backend = "openai"' in result.output and "LoRA modules: qa, raft" in result.output
     try:
         result = runner.invoke(app, ["engine", "vllm", "status", "-p", root, "--json"])
-        assert json.loads(result.output)["models"] == [str(tmp_path / "model"), "qa", "raft"]
+        assert json.loads(result.output)["models"] == [
+            str(tmp_path / "model"),
+            "model",
+            "qa",
+            "raft",
+        ]
         result = runner.invoke(
             app, ["eval", "-p", root, "--engine", "vllm", "--arm", ",".join(ARMS), "--json"]
         )

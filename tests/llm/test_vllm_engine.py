@@ -166,7 +166,7 @@ def test_start_status_serve_and_stop(
     try:
         assert state.ready_s is not None and "starting" in lines[0]
         report = vllm_engine.status(state_dir)
-        assert report.running and report.models == [model_dir, "qa", "raft"]
+        assert report.running and report.models == [model_dir, "model", "qa", "raft"]
         with pytest.raises(RagtuneError, match="already runs"):
             vllm_engine.start(model_dir, adapters, state_dir, options)
         with OpenAIGenerator(state.model, base_url=state.base_url, adapters=adapters) as llm:
@@ -248,3 +248,14 @@ def test_load_adapters_reloads_each_adapter_into_the_server(
             plain.complete("hi", adapter="raft")
     finally:
         vllm_engine.stop(tmp_path / "state", grace_s=5)
+
+
+def test_a_server_that_dies_mid_run_is_one_line_naming_the_url(
+    tmp_path: Path, options: EngineOptions, model_dir: str
+) -> None:
+    state = vllm_engine.start(model_dir, {}, tmp_path / "state", options)
+    llm = OpenAIGenerator(state.model, base_url=state.base_url, max_retries=1, backoff_s=0.0)
+    assert llm.complete("hi").text == f"[{model_dir}] hi"
+    vllm_engine.stop(tmp_path / "state", grace_s=5)
+    with pytest.raises(BackendUnavailableError, match=f"cannot reach {state.base_url}"):
+        llm.complete("hi")

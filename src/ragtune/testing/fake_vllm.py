@@ -2,7 +2,7 @@
 
 It takes the server's command line (``-m vllm.entrypoints.openai.api_server --model DIR
 --served-model-name NAME --port P --lora-modules a=PATH ...``), lists the model and the
-LoRA modules at ``/v1/models``, answers chat completions with ``[model] <last user
+LoRA modules at ``/v1/models`` (every served name, as vLLM lists them), answers chat completions with ``[model] <last user
 message>``, and loads and unloads LoRA modules at run time as vLLM does. Environment
 switches make it misbehave: ``FAKE_VLLM_EXIT`` (a message: print it and exit 1 during
 start), ``FAKE_VLLM_DROP`` (a LoRA module it does not list), ``FAKE_VLLM_DELAY_S`` (a
@@ -54,8 +54,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 class _State:
-    def __init__(self, model: str, loras: dict[str, str]) -> None:
-        self.model = model
+    def __init__(self, names: list[str], loras: dict[str, str]) -> None:
+        self.names = names
         self.loras = loras
         self.runtime = os.environ.get("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "").lower() in (
             "1",
@@ -80,7 +80,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             if self.path != "/v1/models":
                 return self._send(404, {"error": {"message": "Not Found", "code": 404}})
             dropped = os.environ.get("FAKE_VLLM_DROP")
-            names = [state.model, *(n for n in state.loras if n != dropped)]
+            names = [*state.names, *(n for n in state.loras if n != dropped)]
             self._send(200, {"object": "list", "data": [{"id": n} for n in names]})
 
         def do_POST(self) -> None:
@@ -99,7 +99,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
         def _chat(self, body: dict[str, Any]) -> None:
             model = body.get("model")
-            if model != state.model and model not in state.loras:
+            if model not in state.names and model not in state.loras:
                 message = f"The model `{model}` does not exist."
                 return self._send(404, {"error": {"message": message, "code": 404}})
             user = [m["content"] for m in body.get("messages", []) if m["role"] == "user"]
@@ -128,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     if os.environ.get("FAKE_VLLM_IGNORE_TERM"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     loras = dict(item.split("=", 1) for item in args.lora_modules)
-    name = (args.served_model_name or [args.model])[0]
-    server = ThreadingHTTPServer((args.host, args.port), _handler(_State(name, loras)))
-    print(f"fake vllm: serving {name} on http://{args.host}:{args.port}", flush=True)
+    names = list(args.served_model_name or [args.model])
+    server = ThreadingHTTPServer((args.host, args.port), _handler(_State(names, loras)))
+    print(f"fake vllm: serving {names[0]} on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()
 
 
