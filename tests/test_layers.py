@@ -21,7 +21,7 @@ PACKAGE = Path(ragtune.__file__).parent
 
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"_lazy", "_compat", "types", "jsonl", "machine", "progress", "plugins", "sampling"},
+    {"_lazy", "_compat", "types", "jsonl", "machine", "progress", "plugins", "sampling", "kvcache"},
     {"arms"},
     {"registry"},
     {"config"},

@@ -31,12 +31,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from ragtune.kvcache import KeyValueCache
 from ragtune.llm.base import (
     ChatMessage,
     Conversation,
@@ -47,58 +46,25 @@ from ragtune.llm.base import (
 )
 from ragtune.machine import package_versions
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, generation TEXT NOT NULL)"
-
 
 class AnswerCache:
-    """A SQLite table of generations by key; safe to share between threads.
-
-    A cache file that cannot be read is set aside and started afresh: it only ever
-    saves time, so losing it loses nothing but that.
-    """
+    """Generations by key, stored as JSON in a :class:`~ragtune.kvcache.KeyValueCache`."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        try:
-            self._db = self._open()
-        except sqlite3.DatabaseError:
-            self.path.replace(self.path.with_suffix(".unreadable"))
-            self._db = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False)
-        db.execute(_SCHEMA)
-        db.execute("SELECT COUNT(*) FROM answers").fetchone()
-        return db
+        self.store = KeyValueCache(path)
+        self.path = self.store.path
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Generation]:
-        found: dict[str, Generation] = {}
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT key, generation FROM answers WHERE key IN ({marks})", part
-                ).fetchall()
-                found.update((key, Generation(**json.loads(value))) for key, value in rows)
-        return found
+        return {k: Generation(**json.loads(v)) for k, v in self.store.get_many(keys).items()}
 
     def put_many(self, items: Mapping[str, Generation]) -> None:
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO answers (key, generation) VALUES (?, ?)",
-                [(key, json.dumps(asdict(gen))) for key, gen in items.items()],
-            )
+        self.store.put_many({k: json.dumps(asdict(g)).encode() for k, g in items.items()})
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+        return len(self.store)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.store.close()
 
 
 _NOT_IDENTITY = {"timeout_s", "max_retries", "api_key_env", "load_adapters"}
