@@ -44,7 +44,10 @@ def test_demo_runs_every_stage_and_marks_training_skipped(
     )
     fresh = load_run(result.freshness_run)  # type: ignore[arg-type]
     rag = fresh.arms["rag"].phases
-    assert rag["updated"].changed_new.mean > rag["before"].changed_new.mean == 0.0
+    # Before the update rag reads the old values; a new value can still turn up by chance
+    # in an old passage ("24 months" is another model's warranty), so not exactly 0.
+    assert rag["updated"].changed_new.mean > rag["before"].changed_new.mean
+    assert rag["before"].changed_old.mean > rag["before"].changed_new.mean
     assert fresh.freshness.ingest.updated > 0
     assert fresh.arms["rag"].phases["before"].changed_old.mean > 0
     assert fresh.arms["rag"].phases["updated"].unchanged.n > 0

@@ -35,20 +35,37 @@ def _answers(run) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     return [(r["arm"], r["qid"], r["prediction"]) for r in run.records]
 
 
-def test_second_evaluation_reuses_every_answer_and_probes_afresh(tmp_path: Path) -> None:
+def test_second_evaluation_reuses_every_answer_and_its_latency(tmp_path: Path) -> None:
     project = _project(tmp_path)
     first, _ = evaluate(project, arms=["base", "rag"], write=False)
     generator = project.generator
     assert isinstance(generator, RepeatableScripted)
     calls_first = len(generator.calls)
     assert first.arms["rag"].speed.reused_answers == 0
+    assert not first.arms["rag"].speed.latency_reused
     second, _ = evaluate(project, arms=["base", "rag"], write=False)
     assert _answers(second) == _answers(first)
-    assert second.arms["rag"].speed.reused_answers == 12
-    assert second.arms["base"].speed.reused_answers == 12
-    # Only the latency probe (2 questions per arm, one at a time) generated again.
-    assert len(generator.calls) - calls_first == 2 * 2
-    assert second.arms["rag"].speed.single_latency_ms is not None
+    for arm in ("base", "rag"):
+        speed, before = second.arms[arm].speed, first.arms[arm].speed
+        assert speed.reused_answers == 12 and speed.latency_reused
+        # Nothing changed: the arm is the first run's, probe and load included.
+        assert speed.single_latency_s == before.single_latency_s
+        assert speed.load == before.load
+    assert len(generator.calls) == calls_first  # not one generation, not even a probe
+    project.close()
+
+
+def test_a_changed_answer_means_a_fresh_probe(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    evaluate(project, arms=["base"], write=False)
+    generator = project.generator
+    assert isinstance(generator, RepeatableScripted)
+    project.config.llm.max_new_tokens = 3  # every prompt's answer may now differ
+    calls = len(generator.calls)
+    second, _ = evaluate(project, arms=["base"], write=False)
+    assert second.arms["base"].speed.reused_answers == 0
+    assert not second.arms["base"].speed.latency_reused
+    assert len(generator.calls) - calls == 12 + 2  # every answer, then the 2-question probe
     project.close()
 
 
@@ -61,6 +78,8 @@ def test_an_edited_document_recomputes_only_the_prompts_it_changed(tmp_path: Pat
     project.ingest([docs])
     second, _ = evaluate(project, arms=["base", "rag"], write=False)
     assert second.arms["base"].speed.reused_answers == 12  # closed book: same prompts
+    assert second.arms["base"].speed.latency_reused
+    assert not second.arms["rag"].speed.latency_reused  # some prompts changed: re-probed
     rag_reused = second.arms["rag"].speed.reused_answers
     assert 0 < rag_reused < 12, rag_reused  # the prompts that retrieved the edited page are new
     project.close()

@@ -132,10 +132,17 @@ class EvalRun(RunFile):
             return None
         asked = sum(s.speed.n for s in self.arms.values() if s.ok)
         arms = ", ".join(f"{a} {n}" for a, n in reused.items() if n)
+        whole = [a for a, s in self.arms.items() if s.ok and s.speed.latency_reused]
+        latency = (
+            f" {', '.join(whole)} reused every answer, so their single-question latency and the "
+            "load it was measured under are the earlier run's too."
+            if whole
+            else ""
+        )
         return (
             f"{total} of {asked} answers ({arms}) were reused from the answer cache: the same "
             "model, adapter weights and prompt as an earlier run, so the same greedy answer; "
-            "their batched latency is as first measured, single-question latency afresh."
+            "their batched latency is as first measured." + latency
         )
 
     def comparison(

@@ -108,6 +108,8 @@ class SpeedSummary(Result):
     # Of the n answers, how many the answer cache gave back (latency as first measured;
     # the one-question-at-a-time probe is always measured afresh).
     reused_answers: int = 0
+    # Every answer was reused, so the probe latency and its load are that run's too.
+    latency_reused: bool = False
 
     @property
     def latency(self) -> StageLatency:

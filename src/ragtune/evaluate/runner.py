@@ -64,8 +64,10 @@ class ArmResult:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     load: dict[str, Any] = field(default_factory=dict)
-    # Answers read back from the answer cache (their latency is as first measured).
+    # Answers read back from the answer cache (their latency is as first measured), and
+    # whether the arm's probe and load were too (every answer was an earlier run's).
     reused_answers: int = 0
+    latency_reused: bool = False
 
 
 def run_arm(
@@ -120,13 +122,15 @@ def run_system(
     so latency is also measured as a single user would see it, not only in batches;
     ``generator``, the one ``system`` answers with, when known: the probe runs inside its
     ``uncached()`` so a reused answer never stands in for a measurement, and the answers
-    its cache gave back are counted (``reused_answers``).
+    its cache gave back are counted (``reused_answers``). When all of them were, the arm
+    is exactly an earlier run's and that run's probe and load are reused with them.
     """
     from ragtune.registry import arms
 
     progress = progress or Progress()
     result = ArmResult(arm)
     reused_before = generator.hits if isinstance(generator, CachedGenerator) else 0
+    seen_before = len(generator.seen) if isinstance(generator, CachedGenerator) else 0
     batch = max(1, batch_size)
     retrieves = arms.get(arm).retrieves
     meter = LoadMeter()
@@ -143,26 +147,63 @@ def run_system(
                     result.records.append(record)
                 advance(len(group))
                 meter.sample()
-        with generator.uncached() if generator else contextlib.nullcontext():
-            for example in questions[:latency_probe]:
-                started = time.perf_counter()
-                answer = system.answer(example.question)
-                result.probe_seconds.append(
-                    {
-                        "retrieve": answer.timings.get("retrieve", 0.0),
-                        "generate": answer.timings.get("generate", 0.0),
-                        "total": time.perf_counter() - started,
-                    }
+        result.load = meter.to_dict()
+        if isinstance(generator, CachedGenerator):
+            result.reused_answers = generator.hits - reused_before
+            _latency_as_measured(result, generator, seen_before, latency_probe)
+        if not result.latency_reused:
+            result.probe_seconds = _probe(system, questions[:latency_probe], generator)
+            if isinstance(generator, CachedGenerator):
+                key = _measurement_key(arm, generator.seen[seen_before:], latency_probe)
+                generator.cache.put_measurement(
+                    key, {"probe_seconds": result.probe_seconds, "load": result.load}
                 )
     result.peak_rss_bytes, result.seconds, result.cpu_seconds = (
         peak.bytes,
         watch.seconds,
         watch.cpu_seconds,
     )
-    result.load = meter.to_dict()
-    if isinstance(generator, CachedGenerator):
-        result.reused_answers = generator.hits - reused_before
     return result
+
+
+def _probe(
+    system: System, questions: Sequence[QAExample], generator: Generator | None
+) -> list[dict[str, float]]:
+    """Each question answered alone, timed (inside the generator's ``uncached()``)."""
+    out = []
+    with generator.uncached() if generator else contextlib.nullcontext():
+        for example in questions:
+            started = time.perf_counter()
+            answer = system.answer(example.question)
+            out.append(
+                {
+                    "retrieve": answer.timings.get("retrieve", 0.0),
+                    "generate": answer.timings.get("generate", 0.0),
+                    "total": time.perf_counter() - started,
+                }
+            )
+    return out
+
+
+def _measurement_key(arm: str, answer_keys: Sequence[str], latency_probe: int) -> str:
+    import hashlib
+
+    material = "\0".join([arm, str(latency_probe), *answer_keys])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _latency_as_measured(
+    result: ArmResult, generator: CachedGenerator, seen_before: int, latency_probe: int
+) -> None:
+    """When every answer of the arm was an earlier run's, its latency is too: the probe
+    and the load it was measured under come back with them, and nothing is re-timed."""
+    keys = generator.seen[seen_before:]
+    if not keys or result.reused_answers != len(keys):
+        return
+    kept = generator.cache.get_measurement(_measurement_key(result.arm, keys, latency_probe))
+    if kept is not None:
+        result.probe_seconds, result.load = kept["probe_seconds"], kept["load"]
+        result.latency_reused = True
 
 
 def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSummary:
@@ -175,6 +216,7 @@ def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSumma
     speed["cpu_seconds"] = result.cpu_seconds
     speed["load"] = result.load
     speed["reused_answers"] = result.reused_answers
+    speed["latency_reused"] = result.latency_reused
     speed["single_latency_s"] = [round(p["total"], 4) for p in result.probe_seconds]
     from ragtune.registry import arms
 

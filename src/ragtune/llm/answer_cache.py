@@ -34,6 +34,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from ragtune.kvcache import KeyValueCache
 from ragtune.llm.base import (
@@ -59,6 +60,14 @@ class AnswerCache:
 
     def put_many(self, items: Mapping[str, Generation]) -> None:
         self.store.put_many({k: json.dumps(asdict(g)).encode() for k, g in items.items()})
+
+    def get_measurement(self, key: str) -> dict[str, Any] | None:
+        """A measurement kept beside the answers (an arm's latency probe), or ``None``."""
+        found = self.store.get_many([f"measurement:{key}"])
+        return json.loads(next(iter(found.values()))) if found else None
+
+    def put_measurement(self, key: str, value: Mapping[str, Any]) -> None:
+        self.store.put_many({f"measurement:{key}": json.dumps(value).encode()})
 
     def __len__(self) -> int:
         return len(self.store)
@@ -139,6 +148,9 @@ class CachedGenerator(Generator):
         self.default_params, self.batch_size = inner.default_params, inner.batch_size
         self.context_tokens = inner.context_tokens
         self.hits = 0
+        # Every key looked up, in order: a caller that sees only hits over a span of
+        # them knows that span's answers are exactly an earlier run's.
+        self.seen: list[str] = []
         self._bypass = False
 
     @contextlib.contextmanager
@@ -162,6 +174,7 @@ class CachedGenerator(Generator):
         convs = [as_conversation(c) for c in conversations]
         fingerprint = self.adapter_fingerprint(adapter)
         keys = [answer_key(self.identity, fingerprint, params, c) for c in convs]
+        self.seen.extend(keys)
         found = self.cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
