@@ -369,7 +369,8 @@ class EvalConfig(Section):
         True,
         description="Reuse a greedy answer already computed for exactly the same model, "
         "adapter weights and prompt (.ragtune/cache/answers.sqlite), so a re-run after an "
-        "edit recomputes only what it changed; latency probes are always measured afresh.",
+        "edit recomputes only what it changed; an arm's latency is measured afresh unless "
+        "every one of its answers was reused.",
     )
     latency_probe: int = Field(
         8,

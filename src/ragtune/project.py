@@ -207,9 +207,7 @@ class Project:
     def reload_generator(self) -> None:
         """Forget the loaded generator, so the next use loads the current adapters."""
         self._generator = None
-        if self._cached_generator is not None:
-            self._cached_generator.cache.close()
-            self._cached_generator = None
+        self._drop_answer_cache()
         import gc
 
         gc.collect()
@@ -353,9 +351,12 @@ class Project:
     def check(self) -> CheckReport:
         return self.store.check()
 
-    def close(self) -> None:
+    def _drop_answer_cache(self) -> None:
         if self._cached_generator is not None:
             self._cached_generator.cache.close()
             self._cached_generator = None
+
+    def close(self) -> None:
+        self._drop_answer_cache()
         if self._store is not None:
             self._store.close()

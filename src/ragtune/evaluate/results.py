@@ -105,8 +105,7 @@ class SpeedSummary(Result):
     cpu_seconds: float | None = None
     single_latency_s: list[float] = Field(default_factory=list)
     load: LoadSample = Field(default_factory=LoadSample)
-    # Of the n answers, how many the answer cache gave back (latency as first measured;
-    # the one-question-at-a-time probe is always measured afresh).
+    # Of the n answers, how many the answer cache gave back (latency as first measured).
     reused_answers: int = 0
     # Every answer was reused, so the probe latency and its load are that run's too.
     latency_reused: bool = False

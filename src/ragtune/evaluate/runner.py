@@ -129,8 +129,7 @@ def run_system(
 
     progress = progress or Progress()
     result = ArmResult(arm)
-    reused_before = generator.hits if isinstance(generator, CachedGenerator) else 0
-    seen_before = len(generator.seen) if isinstance(generator, CachedGenerator) else 0
+    span = generator.span() if isinstance(generator, CachedGenerator) else None
     batch = max(1, batch_size)
     retrieves = arms.get(arm).retrieves
     meter = LoadMeter()
@@ -148,16 +147,19 @@ def run_system(
                 advance(len(group))
                 meter.sample()
         result.load = meter.to_dict()
-        if isinstance(generator, CachedGenerator):
-            result.reused_answers = generator.hits - reused_before
-            _latency_as_measured(result, generator, seen_before, latency_probe)
-        if not result.latency_reused:
+        # Every answer an earlier run's: so are its probe and the load it ran under.
+        label = f"{arm} probe {latency_probe}"
+        kept = span.measurement(label) if span else None
+        if kept is not None:
+            result.probe_seconds, result.load = kept["probe_seconds"], kept["load"]
+            result.latency_reused = True
+        else:
             result.probe_seconds = _probe(system, questions[:latency_probe], generator)
-            if isinstance(generator, CachedGenerator):
-                key = _measurement_key(arm, generator.seen[seen_before:], latency_probe)
-                generator.cache.put_measurement(
-                    key, {"probe_seconds": result.probe_seconds, "load": result.load}
+            if span:
+                span.keep_measurement(
+                    label, {"probe_seconds": result.probe_seconds, "load": result.load}
                 )
+        result.reused_answers = span.reused if span else 0
     result.peak_rss_bytes, result.seconds, result.cpu_seconds = (
         peak.bytes,
         watch.seconds,
@@ -183,27 +185,6 @@ def _probe(
                 }
             )
     return out
-
-
-def _measurement_key(arm: str, answer_keys: Sequence[str], latency_probe: int) -> str:
-    import hashlib
-
-    material = "\0".join([arm, str(latency_probe), *answer_keys])
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-def _latency_as_measured(
-    result: ArmResult, generator: CachedGenerator, seen_before: int, latency_probe: int
-) -> None:
-    """When every answer of the arm was an earlier run's, its latency is too: the probe
-    and the load it was measured under come back with them, and nothing is re-timed."""
-    keys = generator.seen[seen_before:]
-    if not keys or result.reused_answers != len(keys):
-        return
-    kept = generator.cache.get_measurement(_measurement_key(result.arm, keys, latency_probe))
-    if kept is not None:
-        result.probe_seconds, result.load = kept["probe_seconds"], kept["load"]
-        result.latency_reused = True
 
 
 def summarize_result(result: ArmResult, samples: int, seed: int = 0) -> ArmSummary:

@@ -20,7 +20,9 @@ the sampling parameters and every message of the conversation::
         cached.generate(convs[:1])    # measured afresh (a latency probe)
 
 A reused answer keeps the latency and batch size measured when it was generated; the
-evaluation counts reused answers per arm and the report says so. Sampled generations
+evaluation counts reused answers per arm (an :class:`AnswerSpan`), keeps an arm's
+latency probe beside its answers when every one of them was reused, and the report says
+so. Sampled generations
 (``temperature > 0``) are never cached, nor are a backend's answers when it cannot vouch
 that the same prompt gets the same answer (:meth:`~ragtune.llm.base.Generator.cache_identity`
 is ``None``: test doubles, decoding that is not batch-invariant).
@@ -32,7 +34,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,6 @@ class AnswerCache:
 
     def __init__(self, path: Path | str) -> None:
         self.store = KeyValueCache(path)
-        self.path = self.store.path
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Generation]:
         return {k: Generation(**json.loads(v)) for k, v in self.store.get_many(keys).items()}
@@ -103,14 +104,12 @@ def folder_fingerprint(folder: Path) -> str:
     """A hash of the files directly in ``folder`` (an adapter's weights and config, not
     its training checkpoints), memoized by the files' sizes and modification times."""
     files = sorted(p for p in folder.iterdir() if p.is_file())
-    stamp = tuple(
-        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files
-    )
+    stamp = tuple((p.name, st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()])
     key = (str(folder.resolve()), stamp)
     if key not in _FINGERPRINTS:
         digest = hashlib.sha256()
         for path in files:
-            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.name.encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         _FINGERPRINTS[key] = digest.hexdigest()
     return _FINGERPRINTS[key]
@@ -147,11 +146,18 @@ class CachedGenerator(Generator):
         self.name, self.context_window = inner.name, inner.context_window
         self.default_params, self.batch_size = inner.default_params, inner.batch_size
         self.context_tokens = inner.context_tokens
-        self.hits = 0
-        # Every key looked up, in order: a caller that sees only hits over a span of
-        # them knows that span's answers are exactly an earlier run's.
-        self.seen: list[str] = []
+        # Every key looked up, in order, and whether the cache had it.
+        self.seen: list[tuple[str, bool]] = []
         self._bypass = False
+
+    @property
+    def hits(self) -> int:
+        """Answers read back from the cache so far."""
+        return sum(hit for _, hit in self.seen)
+
+    def span(self) -> AnswerSpan:
+        """The answers looked up from now on (one arm's pass over its questions)."""
+        return AnswerSpan(self, len(self.seen))
 
     @contextlib.contextmanager
     def uncached(self) -> Iterator[None]:
@@ -174,15 +180,14 @@ class CachedGenerator(Generator):
         convs = [as_conversation(c) for c in conversations]
         fingerprint = self.adapter_fingerprint(adapter)
         keys = [answer_key(self.identity, fingerprint, params, c) for c in convs]
-        self.seen.extend(keys)
         found = self.cache.get_many(keys)
+        self.seen.extend((key, key in found) for key in keys)
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
             fresh = self.inner.generate([convs[i] for i in missing], params, adapter)
             made = {keys[i]: gen for i, gen in zip(missing, fresh, strict=True)}
             self.cache.put_many(made)
             found.update(made)
-        self.hits += len(convs) - len(missing)
         return [found[key] for key in keys]
 
     def _generate_batch(
@@ -213,3 +218,39 @@ class CachedGenerator(Generator):
 
     def __repr__(self) -> str:
         return f"CachedGenerator({self.inner!r})"
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The answers a :class:`CachedGenerator` looked up from ``start`` on.
+
+    When every one of them was reused, what was measured over them in an earlier run
+    (an arm's latency probe and the load it ran under) still describes them: it is kept
+    beside the answers under a key of ``label`` and all their keys, and given back only
+    then.
+    """
+
+    generator: CachedGenerator
+    start: int
+
+    @property
+    def _seen(self) -> list[tuple[str, bool]]:
+        return self.generator.seen[self.start :]
+
+    @property
+    def reused(self) -> int:
+        return sum(hit for _, hit in self._seen)
+
+    def _key(self, label: str) -> str:
+        material = "\0".join([label, *(key for key, _ in self._seen)])
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    def measurement(self, label: str) -> dict[str, Any] | None:
+        """What :meth:`keep_measurement` kept for exactly these answers, all of them reused."""
+        seen = self._seen
+        if not seen or not all(hit for _, hit in seen):
+            return None
+        return self.generator.cache.get_measurement(self._key(label))
+
+    def keep_measurement(self, label: str, value: Mapping[str, Any]) -> None:
+        self.generator.cache.put_measurement(self._key(label), value)
