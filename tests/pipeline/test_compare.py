@@ -176,3 +176,41 @@ def test_an_edit_without_facts_leaves_the_training_rows_and_their_key(
     page.write_text(page.read_text() + "\nSee the operations guide for more.\n")
     after = data_files()
     assert after[files.QA_SFT] == before[files.QA_SFT]
+
+
+def test_a_run_killed_on_vllm_leaves_no_server_and_resumes(
+    tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--engine vllm`` starts a server for the run; a SIGKILL of the run ends that
+    server too (it would otherwise hold its gigabytes), and the resumed run starts its
+    own, answers through it, and stops it."""
+    import time
+
+    from ragtune.evaluate.records import load_eval_run
+    from ragtune.llm import vllm_engine
+    from ragtune.testing.fake_vllm import make_fake_venv
+
+    v1, v2 = manual
+    make_fake_venv(tmp_path / "cache" / "vllm-venv")
+    monkeypatch.setenv("RAGTUNE_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "model").mkdir()
+    proj = tmp_path / "proj"
+    args = ["compare", str(v1), "--update", str(v2), "-p", str(proj), "-n", "12", *SET]
+    args += ["--set", f"llm.model={tmp_path / 'model'}", "--engine", "vllm", "--json"]
+    killed = run_cli(args, tmp_path, kill_in="evaluate")
+    assert killed.returncode == -9, killed.stderr
+    state = vllm_engine.EngineState.read(vllm_engine.state_path(proj / ".ragtune"))
+    assert state is not None  # the killed run had started a server
+    deadline = time.monotonic() + 60  # a bound on waiting for the exit, not a measurement
+    while vllm_engine.pid_alive(state.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not vllm_engine.pid_alive(state.pid)
+
+    resumed = run_cli(args, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    status = {s["stage"]: s["status"] for s in summary["stages"]}
+    assert status["questions"] == "cached" and status["evaluate"] == "ran"
+    run = load_eval_run(Path(summary["eval_run"]))
+    assert all(r["prediction"].startswith(f"[{tmp_path / 'model'}]") for r in run.records)
+    assert vllm_engine.running(proj / ".ragtune") is None

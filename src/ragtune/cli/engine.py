@@ -191,7 +191,9 @@ def engine_overrides(engine: str, project: Any, say: Any) -> Iterator[dict[str, 
         say(f"generator: the vLLM server at {state.base_url} (pid {state.pid})")
         yield state.llm_overrides()
         return
-    options = vllm_engine.EngineOptions(port=0, lora_rank=project.config.tune.lora_rank)
+    options = vllm_engine.EngineOptions(
+        port=0, lora_rank=project.config.tune.lora_rank, ends_with_caller=True
+    )
     say("generator: starting a vLLM server for this run (ragtune engine vllm start keeps one)")
     state = vllm_engine.start(
         project.config.llm.model, project.available_adapters(), project.state_dir, options, say

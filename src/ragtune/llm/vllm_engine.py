@@ -85,7 +85,10 @@ class EngineOptions:
     """How the server runs. ``port=0`` picks a free port. ``kv_cache_gib`` is
     ``VLLM_CPU_KVCACHE_SPACE``; ``prefix_caching=False`` for benchmarks that repeat
     prompts (or they measure a cache). ``lora_rank`` is the least ``--max-lora-rank``,
-    so adapters trained later (runtime loading) fit. ``extra_args`` go to the server."""
+    so adapters trained later (runtime loading) fit. ``extra_args`` go to the server.
+    ``ends_with_caller``: the server gets SIGTERM when the process that started it dies
+    (Linux), as one started for a single command must: a killed ``compare --engine
+    vllm`` leaves no 6 GB server behind, and its resume starts a fresh one."""
 
     venv: Path = field(default_factory=default_venv)
     host: str = "127.0.0.1"
@@ -98,6 +101,7 @@ class EngineOptions:
     compile_cache: Path = field(default_factory=default_compile_cache)
     start_timeout_s: float = 900.0
     extra_args: tuple[str, ...] = ()
+    ends_with_caller: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -378,6 +382,7 @@ def _launch(
             env=server_env(options, offline=Path(model_dir).is_dir()),
             cwd=state_dir,
             start_new_session=True,  # its own process group: stop ends its workers too
+            preexec_fn=_ends_with(os.getpid()) if options.ends_with_caller else None,
         )
     state = EngineState(
         pid=process.pid,
@@ -393,6 +398,26 @@ def _launch(
     )
     state.write(state_path(state_dir))  # before the wait, so stop can end a slow start
     return state
+
+
+def _ends_with(parent: int) -> Any:
+    """A ``preexec_fn`` asking Linux to SIGTERM the child when ``parent`` dies
+    (``PR_SET_PDEATHSIG``); ``None`` where there is no ``prctl``. The function is looked
+    up here, in the parent: the child only calls it (no import or ``dlopen`` after fork)."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+        if os.getppid() != parent:  # the caller died before the request took hold
+            os._exit(1)
+
+    return preexec
 
 
 def wait_until_ready(
