@@ -214,3 +214,6 @@ def test_a_run_killed_on_vllm_leaves_no_server_and_resumes(
     run = load_eval_run(Path(summary["eval_run"]))
     assert all(r["prediction"].startswith(f"[{tmp_path / 'model'}]") for r in run.records)
     assert vllm_engine.running(proj / ".ragtune") is None
+    # A server on another port serves the same model: nothing is redone.
+    again = json.loads(run_cli(args, tmp_path).stdout)
+    assert {s["stage"]: s["status"] for s in again["stages"]}["evaluate"] == "cached"

@@ -306,6 +306,18 @@ def running(state_dir: Path) -> EngineState | None:
     return state if state is not None and _is_server(state) else None
 
 
+def answer_settings(llm: Mapping[str, Any], state_dir: Path) -> dict[str, Any]:
+    """The ``[llm]`` settings as the key of a stage's answers: the address of this
+    project's own server is replaced by the model folder it serves, since ``--engine
+    vllm`` starts one on any free port for each command (the same model on another port
+    gives the same answers, and a resumed run must not redo what it finished)."""
+    settings = dict(llm)
+    state = running(state_dir)
+    if state is not None and settings.get("base_url") == state.base_url:
+        settings["base_url"] = f"vllm:{state.model_dir}"
+    return settings
+
+
 def require_running(state_dir: Path) -> EngineState:
     """The running server's state, or an error saying how to start one."""
     state = running(state_dir)

@@ -330,12 +330,14 @@ class ComparePipeline:
     def evaluate(self) -> None:
         from ragtune.evaluate.records import load_eval_run
         from ragtune.experiment.compare import compare
+        from ragtune.llm.vllm_engine import answer_settings
 
         project = self.project
         key = fingerprint(
             "evaluate",
             [self.keys.get(s) for s in ("ingest", "questions", "train qa", "train raft")],
-            {k: project.config.model_dump()[k] for k in ("llm", "retrieve", "eval", "project")},
+            {k: project.config.model_dump()[k] for k in ("retrieve", "eval", "project")},
+            answer_settings(project.config.llm.model_dump(), project.state_dir),
             self.options.eval_questions,
             self.options.seed_count,
             {mode: self.options.overrides_for(mode) for mode in ("qa", "raft")},
