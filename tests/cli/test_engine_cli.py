@@ -4,6 +4,7 @@ every arm goes through the server, the fine-tuned ones by their adapter's LoRA m
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,51 @@ def test_engine_errors_are_one_line(tmp_path: Path) -> None:
     assert "run: ragtune engine vllm install" in str(result.exception)
     result = runner.invoke(app, ["eval", "-p", str(project.root), "--engine", "tgi"])
     assert "choose builtin or vllm" in str(result.exception)
+
+
+@pytest.mark.integration
+def test_serve_engine_vllm_answers_every_arm_through_it_and_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ragtune serve --engine vllm`` as a real subprocess: each arm's chat completion is
+    answered by the server (the fine-tuned ones by their LoRA module), and the server
+    started for it stops with it — on SIGTERM, and on SIGKILL too."""
+    import signal
+
+    import httpx
+
+    from tests.serve.test_cli import free_port, ragtune, wait_healthy
+
+    project = _project(tmp_path)
+    make_fake_venv(tmp_path / "cache" / "vllm-venv")
+    env = {"RAGTUNE_CACHE": str(tmp_path / "cache"), "RAGTUNE_API_KEY": "k"}
+    auth = {"Authorization": "Bearer k"}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        args = ["serve", "-p", str(project.root), "--port", str(port), "--engine", "vllm"]
+        server = ragtune(*args, "--log-level", "warning", env=env)
+        try:
+            wait_healthy(url, server)
+            engine = vllm_engine.running(project.state_dir)
+            assert engine is not None
+            models = httpx.get(url + "/v1/models", headers=auth).json()["data"]
+            assert [m["id"] for m in models] == ARMS
+            tags = {}
+            for arm in ARMS:
+                reply = httpx.post(
+                    url + "/v1/chat/completions",
+                    headers=auth,
+                    timeout=30,
+                    json={"model": arm, "messages": [{"role": "user", "content": "Hello?"}]},
+                ).json()
+                tags[arm] = reply["choices"][0]["message"]["content"].split("]")[0][1:]
+            model = str(tmp_path / "model")
+            assert tags == {"base": model, "rag": model, "ft": "qa", "ft+rag": "qa", "raft": "raft"}
+        finally:
+            server.send_signal(sig)
+            server.wait(60)
+        deadline = time.monotonic() + 60  # a bound on waiting for the exit, not a measurement
+        while vllm_engine.pid_alive(engine.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not vllm_engine.pid_alive(engine.pid), sig

@@ -36,23 +36,33 @@ def serve(
     files needs 'Authorization: Bearer <key>'. Without it, reads are open and writes
     (document upload and delete) are refused unless --allow-unauthenticated-writes.
     """
+    from ragtune.serve.server import check_bind
+
     extra = {"serve": {k: v for k, v in (("host", host), ("port", port)) if v is not None}}
     proj = open_project(project, overrides, extra)
+    # An unsafe bind is refused before a vLLM server is started for nothing.
+    api_key = os.environ.get("RAGTUNE_API_KEY") or None
+    warnings = check_bind(proj.config.serve.host, api_key, allow_unauthenticated_writes)
     say = lambda message: console.print(message, highlight=False, markup=False)  # noqa: E731
     with engine_overrides(engine, proj, say) as engine_extra:
         if engine_extra:
             proj = open_project(project, overrides, {**extra, **engine_extra})
-        _serve(proj, allow_unauthenticated_writes, no_warm, log_level)
+        for warning in warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}")
+        _serve(proj, api_key, allow_unauthenticated_writes, no_warm, log_level)
 
 
-def _serve(proj: Any, allow_unauthenticated_writes: bool, no_warm: bool, log_level: str) -> None:
+def _serve(
+    proj: Any,
+    api_key: str | None,
+    allow_unauthenticated_writes: bool,
+    no_warm: bool,
+    log_level: str,
+) -> None:
     from ragtune.serve import create_app
-    from ragtune.serve.server import check_bind, run
+    from ragtune.serve.server import run
 
     settings = proj.config.serve
-    api_key = os.environ.get("RAGTUNE_API_KEY") or None
-    for warning in check_bind(settings.host, api_key, allow_unauthenticated_writes):
-        err_console.print(f"[yellow]warning:[/] {warning}")
     app = create_app(
         proj,
         api_key=api_key,
