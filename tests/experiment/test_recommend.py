@@ -221,3 +221,22 @@ def test_a_large_gap_is_not_a_tie_even_when_not_called() -> None:
         profiles, comparisons, constraints(max_accuracy_gap=0.4, queries_per_day=1000)
     )
     assert loose.arm == "ft"
+
+
+def test_each_constraint_names_the_least_change_that_leads_to_each_other_arm() -> None:
+    """Budgets of 7,200 and 7,650 ms would both choose base: only the nearer is said."""
+    profiles = {
+        "base": profile("base", 0.05, latency_ms=7000),
+        "rag": profile("rag", 0.60, latency_ms=8000),
+        "ft": profile("ft", 0.58, latency_ms=9000),
+        "ft+rag": profile("ft+rag", 0.60, latency_ms=8500),
+    }
+    rec = recommend_from_profiles(profiles, COMPARISONS, constraints(latency_budget_ms=5000))
+    assert rec.arm is None
+    tried = {s["value"]: s["arm"] for s in rec.scenarios if s["change"] == "latency_budget_ms"}
+    assert tried[7200] == tried[7650] == "base" and tried[8100] == "rag"
+    budgets = [s for s in rec.what_would_change if "latency budget" in s]
+    assert budgets == [
+        "With 7,200 latency budget (ms) instead of 5,000, the choice would be base.",
+        "With 8,100 latency budget (ms) instead of 5,000, the choice would be rag.",
+    ]

@@ -202,20 +202,29 @@ def what_would_change(
     c: RecommendConfig,
     choice: Choice,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """Sentences on which constraint changes flip the choice, and the scenarios tried."""
+    """Sentences on which constraint changes flip the choice, and the scenarios tried.
+
+    Of the tried values of one constraint that lead to the same other arm, the sentence
+    names the one nearest the current setting: the smallest change that flips it."""
     sentences: list[str] = []
     scenarios = []
     for field_name, label in SCENARIOS:
+        current = getattr(c, field_name)
+        nearest: dict[str | None, float] = {}  # the flipped-to arm -> the least change
         for value in _scenario_values(field_name, c, profiles, choice.arm):
-            if value == getattr(c, field_name):
+            if value == current:
                 continue
             alt = choose(profiles, comparisons, c.model_copy(update={field_name: value}))
             scenarios.append({"change": field_name, "value": value, "arm": alt.arm})
-            if alt.arm != choice.arm:
-                sentences.append(
-                    f"With {value:,g} {label} instead of {getattr(c, field_name):,g}, "
-                    f"the choice would be {alt.arm or 'none (no arm meets the constraints)'}."
-                )
+            if alt.arm != choice.arm and (
+                alt.arm not in nearest or abs(value - current) < abs(nearest[alt.arm] - current)
+            ):
+                nearest[alt.arm] = value
+        for arm, value in sorted(nearest.items(), key=lambda item: item[1]):
+            sentences.append(
+                f"With {value:,g} {label} instead of {current:,g}, "
+                f"the choice would be {arm or 'none (no arm meets the constraints)'}."
+            )
     if choice.arm is not None:
         chosen = profiles[choice.arm]
         for other, p in profiles.items():
