@@ -12,6 +12,10 @@ HF folder converted from its GGUF) and, with ``--adapter``, a LoRA adapter too:
   repeated prompts are not answered from a cache), asked through the ``openai``
   backend with ``--concurrency`` requests in flight; a question's latency is its request's.
 
+With ``--merged`` (the same adapter merged into the base: ``ragtune tune --merge``), a
+second server then serves that folder as a model of its own (no LoRA kernels; one
+server per fine-tuned model), asked the LoRA prompts against the built-in adapter path.
+
 Rounds alternate (builtin, vllm, builtin, vllm, ...) so drifting load hits both. Records
 questions per second, p50/p95 latency per question, memory (this process's RSS after the
 model loaded for builtin; the server's process group's peak RSS for vllm), the start
@@ -19,7 +23,8 @@ time of each engine, greedy agreement of the answers, and the load average aroun
 round, in ``benchmarks/results/vllm_engine.json``::
 
     .venv/bin/python benchmarks/vllm_engine.py [--questions 32] [--rounds 2]
-        [--adapter .ragtune/adapters/qa --lora-questions 8] [--venv ~/.cache/ragtune/vllm-venv]
+        [--adapter .ragtune/adapters/qa --lora-questions 8] [--merged .ragtune/adapters/qa-merged]
+        [--venv ~/.cache/ragtune/vllm-venv]
 
 Needs the vLLM virtualenv (``ragtune engine vllm install``) and a quiet machine.
 """
@@ -156,13 +161,13 @@ def start_builtin(adapters: dict[str, str], batch_size: int) -> tuple[Generator,
 
 
 def start_vllm(
-    adapters: dict[str, str], state_dir: Path, args: argparse.Namespace
+    adapters: dict[str, str], state_dir: Path, args: argparse.Namespace, model: str = "default"
 ) -> tuple[vllm_engine.EngineState, dict[str, Any]]:
     options = vllm_engine.EngineOptions(
         venv=Path(args.venv), port=0, prefix_caching=False, kv_cache_gib=args.kv_cache_gib
     )
     started = time.perf_counter()
-    state = vllm_engine.start("default", adapters, state_dir, options, say=print)
+    state = vllm_engine.start(model, adapters, state_dir, options, say=print)
     return state, {
         "start_s": round(time.perf_counter() - started, 1),
         "idle_rss_mb": round(group_rss_bytes(state.pid) / 2**20),
@@ -178,26 +183,30 @@ def run_rounds(
     adapter: str | None,
     rounds: int,
     server_pgid: int,
+    vllm_adapter: str | None = "same",
 ) -> dict[str, Any]:
-    """Alternate the engines ``rounds`` times; the medians, every round, the agreement."""
+    """Alternate the engines ``rounds`` times; the medians, every round, the agreement.
+    ``vllm_adapter`` is what the server is asked for when it differs from the built-in
+    generator's ``adapter`` (``None``: a merged model served as the server's own)."""
     out: dict[str, Any] = {name: {"rounds": []} for name in engines}
     answers: dict[str, list[Generation]] = {}
-    for llm in engines.values():  # warm-up: first-call allocations, LoRA loads
-        llm.generate(prompts[:2], GenerationParams(max_new_tokens=4), adapter=adapter)
+    adapter_of = {"builtin": adapter, "vllm": adapter if vllm_adapter == "same" else vllm_adapter}
+    for name, llm in engines.items():  # warm-up: first-call allocations, LoRA loads
+        llm.generate(prompts[:2], GenerationParams(max_new_tokens=4), adapter=adapter_of[name])
     for _ in range(rounds):
         for name, llm in engines.items():
             server_cpu = group_cpu_s(server_pgid)
             if name == "vllm":
                 with GroupPeak(server_pgid) as peak:
-                    figures, answers[name] = timed_round(llm, prompts, params, adapter)
+                    figures, answers[name] = timed_round(llm, prompts, params, adapter_of[name])
                 figures["server_peak_rss_mb"] = round(peak.bytes / 2**20)
             else:
-                figures, answers[name] = timed_round(llm, prompts, params, adapter)
+                figures, answers[name] = timed_round(llm, prompts, params, adapter_of[name])
                 figures["process_rss_mb"] = round(current_rss_bytes() / 2**20)
             # CPU the server spent meanwhile: its work, or (builtin rounds) its idle cost.
             figures["server_cpu_s"] = round(group_cpu_s(server_pgid) - server_cpu, 2)
             out[name]["rounds"].append(figures)
-            print(f"  {name:7} {adapter or 'base':5} {figures}", flush=True)
+            print(f"  {name:7} {adapter_of[name] or 'base':5} {figures}", flush=True)
     for name in engines:
         rs = out[name]["rounds"]
         for key in ("questions_per_s", "latency_p50_s", "latency_p95_s"):
@@ -210,6 +219,24 @@ def run_rounds(
     return out
 
 
+def merged_rounds(
+    builtin: Generator, prompts: list[list[ChatMessage]], params: GenerationParams, args: Any
+) -> dict[str, Any]:
+    """The merged model on a server of its own against the built-in adapter path."""
+    merged = str(Path(args.merged).resolve())
+    with tempfile.TemporaryDirectory(prefix="ragtune-vllm-bench-") as state_dir:
+        state, start = start_vllm({}, Path(state_dir), args, model=merged)
+        try:
+            served = OpenAIGenerator(
+                state.model, base_url=state.base_url, batch_size=args.concurrency, timeout_s=600
+            )
+            engines: dict[str, Generator] = {"builtin": builtin, "vllm": served}
+            out = run_rounds(engines, prompts, params, "qa", args.rounds, state.pid, None)
+        finally:
+            vllm_engine.stop(Path(state_dir))
+    return {"vllm_start": start, "model": merged, **out}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=32)
@@ -220,8 +247,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--kv-cache-gib", type=int, default=4)
     parser.add_argument("--adapter", help="A LoRA adapter folder to measure as 'qa' on both.")
+    parser.add_argument(
+        "--merged", help="The same adapter merged into the base (ragtune tune --merge)."
+    )
     parser.add_argument("--venv", default=str(vllm_engine.default_venv()))
+    parser.add_argument("--out", type=Path, default=RESULTS, help="The results file.")
     args = parser.parse_args()
+    if args.merged and not args.adapter:
+        parser.error("--merged needs --adapter (the adapter it was merged from)")
 
     adapters = {"qa": str(Path(args.adapter).resolve())} if args.adapter else {}
     prompts = rag_prompts(args.questions)
@@ -254,11 +287,13 @@ def main() -> None:
                 )
         finally:
             vllm_engine.stop(Path(state_dir))
+    if args.merged:
+        result["merged"] = merged_rounds(builtin, prompts[: args.lora_questions], params, args)
     result["load_at_end"] = load_average()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("builtin_start", "load_at_end")}, indent=2))
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
