@@ -155,3 +155,25 @@ def test_serve_engine_vllm_answers_every_arm_through_it_and_stops_it(
         while vllm_engine.pid_alive(engine.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not vllm_engine.pid_alive(engine.pid), sig
+
+
+def test_demo_engine_vllm_answers_through_it_and_keeps_it_out_of_ragtune_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server started for ``demo --engine vllm`` is gone after the run: its address
+    must not become the demo project's generator (a later ``serve`` would find nothing)."""
+    make_fake_venv(tmp_path / "cache" / "vllm-venv")
+    monkeypatch.setenv("RAGTUNE_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "model").mkdir()
+    folder = tmp_path / "demo"
+    sets = ["embed.backend=hash", "corpus.tokenizer=words", f"llm.model={tmp_path / 'model'}"]
+    args = ["demo", str(folder), "--quick", "--no-train", "-n", "8", "--engine", "vllm"]
+    result = runner.invoke(app, [*args, *(f"--set={s}" for s in sets), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output[result.output.index("{") :])
+    tags = _answers_by_arm(Path(out["eval_run"]))
+    assert tags == {"base": {str(tmp_path / "model")}, "rag": {str(tmp_path / "model")}}
+    written = (folder / "ragtune.toml").read_text()
+    assert 'backend = "hash"' in written and "base_url" not in written
+    assert 'backend = "openai"' not in written
+    assert vllm_engine.running(folder / ".ragtune") is None

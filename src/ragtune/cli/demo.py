@@ -52,7 +52,6 @@ def demo(
 
     The same cached stages as ``ragtune compare``: a killed demo resumes where it stopped,
     and a second run in the same folder reuses every stage that is up to date."""
-    from ragtune.config import _deep_merge
     from ragtune.demo.runner import DemoPlan, run_demo
 
     plan = DemoPlan.quick() if quick else DemoPlan.full()
@@ -67,7 +66,7 @@ def demo(
         say = stage_printer(progress, json_output)
         with engine_overrides(engine, _folder_project(directory, settings), say) as extra:
             result = run_demo(
-                directory, plan, say=say, progress=progress, overrides=_deep_merge(settings, extra)
+                directory, plan, say=say, progress=progress, overrides=settings, run_only=extra
             )
     if json_output:
         print_json(result.to_dict())

@@ -197,10 +197,14 @@ def run_demo(
     say: Say | None = None,
     progress: Progress | None = None,
     overrides: dict[str, Any] | None = None,
+    run_only: dict[str, Any] | None = None,
 ) -> DemoResult:
     """Write the demo corpus in ``directory`` and run ``ragtune compare`` on it (every
     stage cached: a re-run redoes only what changed); returns what it made and how long
-    each stage took."""
+    each stage took. ``overrides`` are written into a new project's ``ragtune.toml``;
+    ``run_only`` settings hold for this run and are not (``--engine vllm``'s ``[llm]``
+    lines: the server started for the run is gone after it)."""
+    from ragtune.config import _deep_merge
     from ragtune.demo import write_demo_corpus
     from ragtune.pipeline import run_compare
     from ragtune.project import Project
@@ -218,6 +222,9 @@ def run_demo(
     config = demo_config(plan, overrides)
     exists = (root / "ragtune.toml").exists()
     project = Project.open(root, config) if exists else Project.init(root, config)
+    if run_only:
+        project.close()
+        project = Project.open(root, _deep_merge(config, run_only))
     try:
         qa_v1, qa_v2 = write_fact_slice(v1, v2, project.state_dir / "demo", plan.facts, plan.seed)
         options = compare_options(plan, v1, v2, qa_v1, qa_v2)
