@@ -113,6 +113,11 @@ def test_a_batch_runs_concurrently(server: FakeOpenAIServer) -> None:
         elapsed = time.perf_counter() - start
     assert [g.text for g in out] == [f"echo: q{i}" for i in range(8)]
     assert elapsed < 1.5  # 8 x 0.3 s one after another would be 2.4 s
+    # Each answer's latency was shared by the 8 in flight: its compute share is an eighth.
+    assert {g.batch_size for g in out} == {8}
+    with OpenAIGenerator("m", base_url=server.base_url, batch_size=4) as llm:
+        assert {g.batch_size for g in llm.generate(["a", "b", "c", "d", "e"])} == {4}
+        assert llm.generate(["alone"])[0].batch_size == 1
 
 
 def test_unreachable_url_names_the_url() -> None:

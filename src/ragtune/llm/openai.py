@@ -276,8 +276,14 @@ class OpenAIGenerator(Generator):
     ) -> list[Generation]:
         if len(conversations) == 1:
             return [self._one(conversations[0], params, adapter)]
-        with ThreadPoolExecutor(max_workers=min(self.batch_size, len(conversations))) as pool:
-            return list(pool.map(lambda c: self._one(c, params, adapter), conversations))
+        in_flight = min(self.batch_size, len(conversations))
+        with ThreadPoolExecutor(max_workers=in_flight) as pool:
+            generations = list(pool.map(lambda c: self._one(c, params, adapter), conversations))
+        # Each request's wall time was shared with the others in flight: a query's share
+        # of the server's compute is its latency over how many ran beside it.
+        for generation in generations:
+            generation.batch_size = in_flight
+        return generations
 
     def stream(
         self,
