@@ -125,3 +125,19 @@ def test_seed_spread_is_shown_when_present(runs_dir: Path) -> None:
     path.write_text(json.dumps(data))
     html = write_report(runs_dir).html.read_text()
     assert "over training seeds" in html and "65% ± 5.0 pts" in html
+
+
+def test_a_run_through_a_model_server_says_so(runs_dir: Path) -> None:
+    """Arms asked through a server (``--engine vllm``): its memory is not in the table."""
+    path = runs_dir / "20990101-000000-eval-aaaa.json"
+    data = json.loads(path.read_text())
+    assert write_report(runs_dir).markdown.read_text().count("model server") == 0
+    data["config"]["llm"] = {
+        "backend": "openai",
+        "model": "default",
+        "base_url": "http://h:8001/v1",
+    }
+    path.write_text(json.dumps(data))
+    paths = write_report(runs_dir)
+    note = "Every arm was answered by the model server at http://h:8001/v1 (default)"
+    assert note in paths.markdown.read_text() and note in paths.html.read_text()

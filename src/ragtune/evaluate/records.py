@@ -145,6 +145,20 @@ class EvalRun(RunFile):
             "their batched latency is as first measured." + latency
         )
 
+    def engine_note(self) -> str | None:
+        """A sentence naming the generator server the arms were asked through (an
+        ``openai`` backend: vLLM, llama.cpp, a hosted API), or ``None`` for an in-process
+        generator: its compute and memory are the server's, not this process's."""
+        llm = self.config.get("llm") or {}
+        if llm.get("backend") != "openai":
+            return None
+        return (
+            f"Every arm was answered by the model server at {llm.get('base_url')} "
+            f"({llm.get('model')}): latencies include its queue, compute per query is each "
+            "answer's share of the requests in flight, and peak RSS is ragtune's process, "
+            "not the server's."
+        )
+
     def comparison(
         self, a: str, b: str, split: str = "all", metric: str = PRIMARY_METRIC
     ) -> Comparison | None:

@@ -61,9 +61,9 @@ def notes(data: ReportData) -> str:
     warning = data.eval_run.load_warning()
     if warning:
         items.insert(0, f"<b>{escape(warning)}</b>")
-    reuse = data.eval_run.reuse_note()
-    if reuse:
-        items.append(escape(reuse))
+    for note in (data.eval_run.reuse_note(), data.eval_run.engine_note()):
+        if note:
+            items.append(escape(note))
     if any(not data.eval_run.arms[a].speed.single_latency_s for a in data.arms):
         items.append("Latency was measured inside evaluation batches, not one query at a time.")
     items.append(

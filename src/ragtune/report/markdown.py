@@ -43,6 +43,7 @@ def _header(data: ReportData) -> list[str]:
     load = load_text([run.arms[a].speed.load for a in data.arms])
     warning = run.load_warning()
     reuse = run.reuse_note()
+    engine = run.engine_note()
     return [
         "# RAG, fine-tuning, or both?",
         "",
@@ -54,6 +55,7 @@ def _header(data: ReportData) -> list[str]:
         "",
         *([f"> **{warning}**", ""] if warning else []),
         *([f"> {reuse}", ""] if reuse else []),
+        *([f"> {engine}", ""] if engine else []),
     ]
 
 
