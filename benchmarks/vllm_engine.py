@@ -264,7 +264,7 @@ def main() -> None:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(),
         "versions": package_versions(),
-        "settings": {k: v for k, v in vars(args).items()},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "load_at_start": load_average(),
     }
     builtin, result["builtin_start"] = start_builtin(adapters, args.batch_size)
