@@ -217,3 +217,33 @@ def test_a_run_killed_on_vllm_leaves_no_server_and_resumes(
     # A server on another port serves the same model: nothing is redone.
     again = json.loads(run_cli(args, tmp_path).stdout)
     assert {s["stage"]: s["status"] for s in again["stages"]}["evaluate"] == "cached"
+
+
+def test_the_plans_probe_times_an_answer_not_the_model_load(
+    tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first call of a generator pays for loading it; the plan's per-answer probe
+    must not (it once read 10.2 s for a 1.2 s answer and planned 70.9 min for 6.6).
+    A fake clock: the first call costs 100 s, every later one 1 s."""
+    from ragtune.pipeline import compare as pipeline_module
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.progress import Progress
+    from ragtune.testing.scripted_generator import ScriptedGenerator
+
+    v1, _ = manual
+    clock = {"now": 0.0, "calls": 0}
+    real_generate = ScriptedGenerator.generate
+
+    def generate(self: ScriptedGenerator, *args: Any, **kwargs: Any) -> Any:
+        clock["now"] += 100.0 if clock["calls"] == 0 else 1.0
+        clock["calls"] += 1
+        return real_generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(ScriptedGenerator, "generate", generate)
+    monkeypatch.setattr(pipeline_module.time, "perf_counter", lambda: clock["now"])
+    said: list[str] = []
+    project = Project.init(tmp_path / "proj", SETTINGS)
+    pipeline = ComparePipeline(project, CompareOptions([v1]), Progress(), said.append)
+    pipeline.ingest()
+    pipeline.plan()
+    assert any("generator probe 1.0 s per answer" in line for line in said), said
