@@ -247,3 +247,26 @@ def test_the_plans_probe_times_an_answer_not_the_model_load(
     pipeline.ingest()
     pipeline.plan()
     assert any("generator probe 1.0 s per answer" in line for line in said), said
+
+
+def test_the_plan_counts_the_freshness_tests_retraining(
+    tmp_path: Path, manual: tuple[Path, Path]
+) -> None:
+    """A full run retrains both adapters after the update: the freshness estimate holds
+    that training too (it held only the answers, half the real stage on Hatch)."""
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.progress import Progress
+
+    v1, v2 = manual
+    project = Project.init(tmp_path / "proj", SETTINGS)
+
+    def estimates(retrain: bool) -> dict[str, float]:
+        options = CompareOptions([v1], update=[v2], retrain=retrain)
+        pipeline = ComparePipeline(project, options, Progress(), lambda m: None)
+        pipeline.ingest()
+        return pipeline.estimates()[1]
+
+    retrained, estimated = estimates(True), estimates(False)
+    training = retrained["train qa"] + retrained["train raft"]
+    assert training > 0
+    assert retrained["freshness"] - estimated["freshness"] == pytest.approx(training, rel=0.5)

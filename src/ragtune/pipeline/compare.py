@@ -192,8 +192,29 @@ class ComparePipeline:
 
     def plan(self) -> None:
         """Say what will run and about how long: a stage that ran before is shown with the
-        seconds it took then; the others are estimated from the corpus size and a short
-        probe of the generator (one question answered), so they are rough."""
+        seconds it took then; the others are estimated (see :meth:`estimates`)."""
+        probe, guesses = self.estimates()
+        total = 0.0
+        lines = []
+        for stage, guess in guesses.items():
+            last = self.cache.load(stage)
+            seconds = last.seconds if last is not None else guess
+            total += seconds
+            how = "last run" if last is not None else "estimate"
+            lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
+        self.say(
+            f"Plan: {int(self.project.store.stats().get('chunks', 0)):,} chunks, "
+            f"{self.options.eval_questions} questions × {len(self._arms())} arms; generator "
+            f"probe {probe:.1f} s per answer. Up to {total / 60:,.1f} min; up-to-date stages "
+            "are skipped:"
+        )
+        for line in lines:
+            self.say(line)
+
+    def estimates(self) -> tuple[float, dict[str, float]]:
+        """The generator probe (seconds for one answer; 0 after a first evaluation) and
+        each stage's estimated seconds, from the corpus size and that probe: rough upper
+        bounds."""
         from ragtune.llm.base import ChatMessage, GenerationParams
 
         chunks = int(self.project.store.stats().get("chunks", 0))
@@ -208,36 +229,23 @@ class ComparePipeline:
             generator.generate(question, GenerationParams(8))
             probe = time.perf_counter() - started
         arms = len(self._arms())
-        questions = self.options.eval_questions
         # Batched generation answers a question in about a third of the one-at-a-time probe
         # on 2 cores (benchmarks/README.md), and the retrieving arms read ~10x longer prompts.
         train_qa = min(chunks * 2, 2000) * (0.3 if not self.options.quick else 0.1)
         train_raft = 0.0 if self.options.quick else min(chunks * 2, 2000) * 0.6
-        answers = questions * probe * 2
+        answers = self.options.eval_questions * probe * 2
         tuned = sum(registered_arms.get(a).fine_tuned for a in self._arms())
-        guesses = {
+        retraining = (train_qa + train_raft) if self.options.retraining else 0.0
+        return probe, {
             "questions": chunks * 0.01,
             "train qa": train_qa,
             "train raft": train_raft,
             # Every extra training seed retrains the adapters and re-asks the tuned arms.
             "evaluate": answers * arms
             + (self.options.seed_count - 1) * (train_qa + train_raft + answers * tuned),
-            "freshness": answers * arms if self.options.update else 0.0,
+            # The full run retrains every adapter on the new documents (--quick estimates it).
+            "freshness": answers * arms + retraining if self.options.update else 0.0,
         }
-        total = 0.0
-        lines = []
-        for stage, guess in guesses.items():
-            last = self.cache.load(stage)
-            seconds = last.seconds if last is not None else guess
-            total += seconds
-            how = "last run" if last is not None else "estimate"
-            lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
-        self.say(
-            f"Plan: {chunks:,} chunks, {questions} questions × {arms} arms; generator probe "
-            f"{probe:.1f} s per answer. Up to {total / 60:,.1f} min; up-to-date stages are skipped:"
-        )
-        for line in lines:
-            self.say(line)
 
     def questions(self) -> None:
         """The QA file, or questions synthesized from the documents; split by fact."""
