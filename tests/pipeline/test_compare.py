@@ -270,3 +270,22 @@ def test_the_plan_counts_the_freshness_tests_retraining(
     training = retrained["train qa"] + retrained["train raft"]
     assert training > 0
     assert retrained["freshness"] - estimated["freshness"] == pytest.approx(training, rel=0.5)
+
+
+def test_a_long_full_plan_says_how_to_run_a_shorter_one(
+    tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.progress import Progress
+
+    v1, _ = manual
+    project = Project.init(tmp_path / "proj", SETTINGS)
+    hint = "A long plan for this machine: --quick"
+    for quick, hours, shown in ((False, 0.1, False), (False, 2.0, True), (True, 2.0, False)):
+        said: list[str] = []
+        pipeline = ComparePipeline(
+            project, CompareOptions([v1], quick=quick), Progress(), said.append
+        )
+        monkeypatch.setattr(pipeline, "estimates", lambda h=hours: (1.0, {"evaluate": h * 3600}))
+        pipeline.plan()
+        assert any(hint in line for line in said) == shown, (quick, hours)

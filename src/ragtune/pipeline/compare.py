@@ -35,6 +35,10 @@ Say = Callable[[str], None]
 STAGES = ("ingest", "questions", "train qa", "train raft", "evaluate", "freshness", "report")
 
 
+# Past this estimate the plan says how to run a shorter comparison.
+LONG_PLAN_S = 40 * 60
+
+
 @dataclass
 class CompareOptions:
     """What to compare on: the documents, an optional QA file and update, the plan size.
@@ -210,6 +214,11 @@ class ComparePipeline:
         )
         for line in lines:
             self.say(line)
+        if not self.options.quick and total > LONG_PLAN_S:
+            self.say(
+                "    A long plan for this machine: --quick asks fewer questions with one seed "
+                "and only the qa adapter; --seeds 1 keeps the rest. Finished stages are kept."
+            )
 
     def estimates(self) -> tuple[float, dict[str, float]]:
         """The generator probe (seconds for one answer; 0 after a first evaluation) and
