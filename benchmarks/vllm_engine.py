@@ -180,17 +180,15 @@ def run_rounds(
     engines: dict[str, Generator],
     prompts: list[list[ChatMessage]],
     params: GenerationParams,
-    adapter: str | None,
+    adapter_of: dict[str, str | None],
     rounds: int,
     server_pgid: int,
-    vllm_adapter: str | None = "same",
 ) -> dict[str, Any]:
     """Alternate the engines ``rounds`` times; the medians, every round, the agreement.
-    ``vllm_adapter`` is what the server is asked for when it differs from the built-in
-    generator's ``adapter`` (``None``: a merged model served as the server's own)."""
+    ``adapter_of`` names the adapter each engine is asked for (``None``: its own model,
+    which for a server of a merged adapter is the fine-tuned one)."""
     out: dict[str, Any] = {name: {"rounds": []} for name in engines}
     answers: dict[str, list[Generation]] = {}
-    adapter_of = {"builtin": adapter, "vllm": adapter if vllm_adapter == "same" else vllm_adapter}
     for name, llm in engines.items():  # warm-up: first-call allocations, LoRA loads
         llm.generate(prompts[:2], GenerationParams(max_new_tokens=4), adapter=adapter_of[name])
     for _ in range(rounds):
@@ -231,7 +229,8 @@ def merged_rounds(
                 state.model, base_url=state.base_url, batch_size=args.concurrency, timeout_s=600
             )
             engines: dict[str, Generator] = {"builtin": builtin, "vllm": served}
-            out = run_rounds(engines, prompts, params, "qa", args.rounds, state.pid, None)
+            adapter_of = {"builtin": "qa", "vllm": None}
+            out = run_rounds(engines, prompts, params, adapter_of, args.rounds, state.pid)
         finally:
             vllm_engine.stop(Path(state_dir))
     return {"vllm_start": start, "model": merged, **out}
@@ -279,11 +278,13 @@ def main() -> None:
                 timeout_s=600,
             )
             engines: dict[str, Generator] = {"builtin": builtin, "vllm": served}
-            result["base"] = run_rounds(engines, prompts, params, None, args.rounds, state.pid)
+            base = {"builtin": None, "vllm": None}
+            result["base"] = run_rounds(engines, prompts, params, base, args.rounds, state.pid)
             if adapters:
                 lora_prompts = prompts[: args.lora_questions]
+                lora = {"builtin": "qa", "vllm": "qa"}
                 result["lora"] = run_rounds(
-                    engines, lora_prompts, params, "qa", args.rounds, state.pid
+                    engines, lora_prompts, params, lora, args.rounds, state.pid
                 )
         finally:
             vllm_engine.stop(Path(state_dir))

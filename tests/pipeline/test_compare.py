@@ -264,7 +264,7 @@ def test_the_plan_counts_the_freshness_tests_retraining(
         options = CompareOptions([v1], update=[v2], retrain=retrain)
         pipeline = ComparePipeline(project, options, Progress(), lambda m: None)
         pipeline.ingest()
-        return pipeline.estimates()[1]
+        return pipeline.estimates().seconds
 
     retrained, estimated = estimates(True), estimates(False)
     training = retrained["train qa"] + retrained["train raft"]
@@ -275,7 +275,7 @@ def test_the_plan_counts_the_freshness_tests_retraining(
 def test_a_long_full_plan_says_how_to_run_a_shorter_one(
     tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.pipeline.compare import ComparePipeline, PlanEstimate
     from ragtune.progress import Progress
 
     v1, _ = manual
@@ -286,6 +286,7 @@ def test_a_long_full_plan_says_how_to_run_a_shorter_one(
         pipeline = ComparePipeline(
             project, CompareOptions([v1], quick=quick), Progress(), said.append
         )
-        monkeypatch.setattr(pipeline, "estimates", lambda h=hours: (1.0, {"evaluate": h * 3600}))
+        estimate = PlanEstimate(4, 1.0, {"evaluate": hours * 3600})
+        monkeypatch.setattr(pipeline, "estimates", lambda e=estimate: e)
         pipeline.plan()
         assert any(hint in line for line in said) == shown, (quick, hours)

@@ -220,11 +220,9 @@ def run_demo(
     write_demo_corpus(v2, version=2, seed=plan.seed)
     corpus_seconds = round(time.perf_counter() - corpus_started, 1)
     config = demo_config(plan, overrides)
-    exists = (root / "ragtune.toml").exists()
-    project = Project.open(root, config) if exists else Project.init(root, config)
-    if run_only:
-        project.close()
-        project = Project.open(root, _deep_merge(config, run_only))
+    if not (root / "ragtune.toml").exists():
+        Project.init(root, config).close()  # writes config, not run_only, to ragtune.toml
+    project = Project.open(root, _deep_merge(config, run_only or {}))
     try:
         qa_v1, qa_v2 = write_fact_slice(v1, v2, project.state_dir / "demo", plan.facts, plan.seed)
         options = compare_options(plan, v1, v2, qa_v1, qa_v2)

@@ -28,7 +28,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -412,7 +412,7 @@ def _launch(
     return state
 
 
-def _ends_with(parent: int) -> Any:
+def _ends_with(parent: int) -> Callable[[], None] | None:
     """A ``preexec_fn`` asking Linux to SIGTERM the child when ``parent`` dies
     (``PR_SET_PDEATHSIG``); ``None`` where there is no ``prctl``. The function is looked
     up here, in the parent: the child only calls it (no import or ``dlopen`` after fork)."""

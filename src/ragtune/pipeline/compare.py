@@ -39,6 +39,16 @@ STAGES = ("ingest", "questions", "train qa", "train raft", "evaluate", "freshnes
 LONG_PLAN_S = 40 * 60
 
 
+@dataclass(frozen=True)
+class PlanEstimate:
+    """What the plan is estimated from (the chunk count, the seconds one answer took)
+    and each stage's estimated seconds."""
+
+    chunks: int
+    probe: float
+    seconds: dict[str, float]
+
+
 @dataclass
 class CompareOptions:
     """What to compare on: the documents, an optional QA file and update, the plan size.
@@ -197,20 +207,19 @@ class ComparePipeline:
     def plan(self) -> None:
         """Say what will run and about how long: a stage that ran before is shown with the
         seconds it took then; the others are estimated (see :meth:`estimates`)."""
-        probe, guesses = self.estimates()
+        plan = self.estimates()
         total = 0.0
         lines = []
-        for stage, guess in guesses.items():
+        for stage, guess in plan.seconds.items():
             last = self.cache.load(stage)
             seconds = last.seconds if last is not None else guess
             total += seconds
             how = "last run" if last is not None else "estimate"
             lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
         self.say(
-            f"Plan: {int(self.project.store.stats().get('chunks', 0)):,} chunks, "
-            f"{self.options.eval_questions} questions × {len(self._arms())} arms; generator "
-            f"probe {probe:.1f} s per answer. Up to {total / 60:,.1f} min; up-to-date stages "
-            "are skipped:"
+            f"Plan: {plan.chunks:,} chunks, {self.options.eval_questions} questions × "
+            f"{len(self._arms())} arms; generator probe {plan.probe:.1f} s per answer. Up to "
+            f"{total / 60:,.1f} min; up-to-date stages are skipped:"
         )
         for line in lines:
             self.say(line)
@@ -220,10 +229,9 @@ class ComparePipeline:
                 "and only the qa adapter; --seeds 1 keeps the rest. Finished stages are kept."
             )
 
-    def estimates(self) -> tuple[float, dict[str, float]]:
-        """The generator probe (seconds for one answer; 0 after a first evaluation) and
-        each stage's estimated seconds, from the corpus size and that probe: rough upper
-        bounds."""
+    def estimates(self) -> PlanEstimate:
+        """Each stage's estimated seconds, from the corpus size and a probe of the
+        generator (one answer; none after a first evaluation): rough upper bounds."""
         from ragtune.llm.base import ChatMessage, GenerationParams
 
         chunks = int(self.project.store.stats().get("chunks", 0))
@@ -245,7 +253,7 @@ class ComparePipeline:
         answers = self.options.eval_questions * probe * 2
         tuned = sum(registered_arms.get(a).fine_tuned for a in self._arms())
         retraining = (train_qa + train_raft) if self.options.retraining else 0.0
-        return probe, {
+        seconds = {
             "questions": chunks * 0.01,
             "train qa": train_qa,
             "train raft": train_raft,
@@ -255,6 +263,7 @@ class ComparePipeline:
             # The full run retrains every adapter on the new documents (--quick estimates it).
             "freshness": answers * arms + retraining if self.options.update else 0.0,
         }
+        return PlanEstimate(chunks, probe, seconds)
 
     def questions(self) -> None:
         """The QA file, or questions synthesized from the documents; split by fact."""
