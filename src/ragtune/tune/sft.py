@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from ragtune.config import TuneConfig
     from ragtune.tune.data import TrainingData
 
-__all__ = ["batch_shape", "build_sft_config", "cpu_sft_trainer", "token_lengths", "use_bf16"]
+__all__ = [
+    "batch_shape",
+    "build_sft_config",
+    "completion_cross_entropy",
+    "completion_positions",
+    "cpu_sft_trainer",
+    "token_lengths",
+    "use_bf16",
+]
 
 
 def use_bf16(setting: str) -> bool:
@@ -136,20 +144,54 @@ def build_sft_config(
     )
 
 
+def completion_positions(labels: Any) -> Any:
+    """The positions whose logits the loss reads: those whose next token is a label
+    (in any row of the batch), as a 1-D index for the model's ``logits_to_keep``."""
+    return (labels[:, 1:] != -100).any(dim=0).nonzero().flatten()
+
+
+def completion_cross_entropy(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+    """The causal-LM loss over logits kept at :func:`completion_positions` only.
+
+    The same sum of token cross-entropies over every label, in float32, divided by
+    ``num_items_in_batch`` (the labels of the whole accumulated batch) as transformers'
+    ``ForCausalLMLoss`` does, or by this batch's labels when the trainer gives none.
+    """
+    torch = require("torch", "train")
+    targets = labels[:, 1:][:, completion_positions(labels)]
+    logits = outputs.logits
+    total = torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]),
+        targets.reshape(-1).to(logits.device),
+        ignore_index=-100,
+        reduction="sum",
+    )
+    count = num_items_in_batch if num_items_in_batch is not None else (targets != -100).sum()
+    if isinstance(count, torch.Tensor):
+        count = count.to(total.device)
+    return total / count
+
+
 def cpu_sft_trainer() -> Any:
-    """``SFTTrainer`` with the model's own loss instead of TRL's fused LM-head loss.
+    """``SFTTrainer`` with a plain cross-entropy over the completion's logits only.
 
     TRL computes the loss through a fused LM head (log-probs over the 49k-token
     vocabulary in fp32 tiles, plus entropy and top-1 metrics). Without Triton that kernel
     runs as a torch fallback: a 16-example step of the demo's QA took 4.7 s with it and
     3.45 s with the model's own cross-entropy over bf16 logits, which trains the same
     loss (the collator already puts -100 on prompts and on every packed-sequence start).
-    The price: no entropy / token-accuracy metrics in the log.
+    The model's own loss still projects every prompt token onto the vocabulary; here the
+    LM head runs only where a label is (``logits_to_keep``): a RAFT row is ~90% prompt,
+    and the head is a fifth of the model's weights. The price: no entropy /
+    token-accuracy metrics in the log.
     """
-    transformers = require("transformers", "train")
     trl = require("trl", "train")
 
     class CPUSFTTrainer(trl.SFTTrainer):  # type: ignore[name-defined]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.compute_loss_func = completion_cross_entropy
+
         def compute_loss(
             self,
             model: Any,
@@ -157,7 +199,9 @@ def cpu_sft_trainer() -> Any:
             return_outputs: bool = False,
             num_items_in_batch: Any = None,
         ) -> Any:
+            transformers = require("transformers", "train")
             inputs["use_cache"] = False
+            inputs["logits_to_keep"] = completion_positions(inputs["labels"])
             return transformers.Trainer.compute_loss(
                 self,
                 model,

@@ -152,8 +152,14 @@ def load_base_model(model_name: str, tune: TuneConfig) -> LoadedModel:
     # Frozen LoRA base weights can live in bf16 (half the memory traffic); trained weights
     # stay fp32 masters under bf16 autocast.
     lora = tune.method == "lora"
+    attention: dict[str, str] = {}
+    if tune.packing and not torch.cuda.is_available():
+        # Padding-free rows on CPU: each packed example attends over its own tokens.
+        from ragtune.tune import packed_attention
+
+        attention["attn_implementation"] = packed_attention.register()
     model = transformers.AutoModelForCausalLM.from_pretrained(
-        path, dtype=torch.bfloat16 if (bf16 and lora) else torch.float32
+        path, dtype=torch.bfloat16 if (bf16 and lora) else torch.float32, **attention
     )
     context_window = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
     return LoadedModel(Path(path), tokenizer, model, bf16, context_window)
