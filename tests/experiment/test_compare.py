@@ -35,8 +35,22 @@ def test_seeds_repeat_fine_tuned_arms(
     monkeypatch.setattr(compare_module, "train_adapter", fake_train)
     monkeypatch.setattr(compare_module, "training_available", lambda: None)
     monkeypatch.setattr(compare_module, "reload_generator", lambda project: None)
+    probes: list[int | None] = []
+    real_evaluate = compare_module.evaluate
+
+    def evaluate(*args: Any, **kwargs: Any) -> Any:
+        run, path = real_evaluate(*args, **kwargs)
+        probes.append(kwargs.get("latency_probe"))
+        assert {a.speed.single_latency_ms is not None for a in run.arms.values()} == {
+            probes[-1] != 0
+        }
+        return run, path
+
+    monkeypatch.setattr(compare_module, "evaluate", evaluate)
     run, path = compare(project, ["base", "ft"], seeds=2)
     assert trained == [("qa", 1)]
+    # The repeat answers no one-at-a-time latency probe: latency is the first seed's.
+    assert probes == [None, 0] and run.arms["ft"].speed.single_latency_ms is not None
     spread = run.arms["ft"].seeds
     assert spread.seeds == [0, 1] and spread.values[0] > spread.values[1] and spread.std > 0
     assert run.arms["base"].seeds is None

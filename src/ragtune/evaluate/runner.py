@@ -299,6 +299,7 @@ def evaluate(
     write: bool = True,
     notes: Sequence[str] = (),
     extra: dict[str, Any] | None = None,
+    latency_probe: int | None = None,
 ) -> tuple[EvalRun, Path | None]:
     """Run ``arms`` (default ``eval.arms``) on the same questions; return the run and its file.
 
@@ -306,11 +307,14 @@ def evaluate(
     project's held-out split. ``max_questions`` (default ``eval.max_questions``) draws a
     stratified, seeded subset so that every arm answers exactly the same ones. The
     project supplies the inputs of :func:`evaluate_systems` and its folder the records.
+    ``latency_probe`` overrides ``eval.latency_probe`` (0: no one-at-a-time answers).
     """
     from ragtune.registry import arms as registered
     from ragtune.systems import build_system
 
     settings = project.config.eval
+    if latency_probe is not None:
+        settings = settings.model_copy(update={"latency_probe": latency_probe})
     arms = registered.check(arms or settings.arms)
     progress = progress or Progress()
     if questions is None:

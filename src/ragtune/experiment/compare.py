@@ -80,6 +80,7 @@ def compare(
                     overrides = dict((train_overrides or {}).get(mode, {}))
                     train_adapter(project, mode, progress, **{**overrides, "seed": seed})
                 reload_generator(project)
+                # A repeat measures accuracy only: latency is the first seed's probe.
                 repeat, _ = evaluate(
                     project,
                     tuned,
@@ -87,6 +88,7 @@ def compare(
                     max_questions=max_questions,
                     progress=progress,
                     write=False,
+                    latency_probe=0,
                 )
                 for arm in tuned:
                     values[arm][seed] = _accuracy(repeat, arm)
@@ -107,7 +109,7 @@ def compare(
     run.notes.append(
         f"fine-tuned arms repeated over {seeds} training seeds: their {PRIMARY_METRIC} accuracy "
         "is the mean over seeds with a bootstrap over questions and seeds; per-seed values in "
-        "arms.<arm>.seeds; paired comparisons are those of the first seed"
+        "arms.<arm>.seeds; paired comparisons and latency are those of the first seed"
     )
     return run, write_run(project.runs_dir, run)
 
