@@ -219,18 +219,13 @@ def test_a_run_killed_on_vllm_leaves_no_server_and_resumes(
     assert {s["stage"]: s["status"] for s in again["stages"]}["evaluate"] == "cached"
 
 
-def test_the_plans_probe_times_an_answer_not_the_model_load(
-    tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first call of a generator pays for loading it; the plan's per-answer probe
-    must not (it once read 10.2 s for a 1.2 s answer and planned 70.9 min for 6.6).
-    A fake clock: the first call costs 100 s, every later one 1 s."""
+@pytest.fixture
+def answer_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake clock for the plan's probe: the generator's first call costs 100 s (loading
+    it), every later one 1 s."""
     from ragtune.pipeline import compare as pipeline_module
-    from ragtune.pipeline.compare import ComparePipeline
-    from ragtune.progress import Progress
     from ragtune.testing.scripted_generator import ScriptedGenerator
 
-    v1, _ = manual
     clock = {"now": 0.0, "calls": 0}
     real_generate = ScriptedGenerator.generate
 
@@ -241,6 +236,17 @@ def test_the_plans_probe_times_an_answer_not_the_model_load(
 
     monkeypatch.setattr(ScriptedGenerator, "generate", generate)
     monkeypatch.setattr(pipeline_module.time, "perf_counter", lambda: clock["now"])
+
+
+def test_the_plans_probe_times_an_answer_not_the_model_load(
+    tmp_path: Path, manual: tuple[Path, Path], answer_clock: None
+) -> None:
+    """The first call of a generator pays for loading it; the plan's per-answer probe
+    must not (it once read 10.2 s for a 1.2 s answer and planned 70.9 min for 6.6)."""
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.progress import Progress
+
+    v1, _ = manual
     said: list[str] = []
     project = Project.init(tmp_path / "proj", SETTINGS)
     pipeline = ComparePipeline(project, CompareOptions([v1]), Progress(), said.append)
@@ -249,33 +255,48 @@ def test_the_plans_probe_times_an_answer_not_the_model_load(
     assert any("generator probe 1.0 s per answer" in line for line in said), said
 
 
-def test_the_plan_counts_the_freshness_tests_retraining(
-    tmp_path: Path, manual: tuple[Path, Path]
+def test_the_plan_counts_what_the_run_will_do(
+    tmp_path: Path, manual: tuple[Path, Path], answer_clock: None
 ) -> None:
-    """A full run retrains both adapters after the update: the freshness estimate holds
-    that training too (it held only the answers, half the real stage on Hatch)."""
+    """The plan comes after the questions stage and reads what the run will do: each
+    adapter's training rows, the update's changed facts, and the retraining a full run
+    does after it, of the adapter whose arm answers without passages (stale after any
+    change: it held only the answers once, half the real stage on Hatch); the RAFT arm
+    reads the new passages and is not counted as retrained."""
     from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.pipeline.plan import BATCHED_CLOSED_BOOK
     from ragtune.progress import Progress
 
     v1, v2 = manual
-    project = Project.init(tmp_path / "proj", SETTINGS)
+    arms = {**SETTINGS["eval"], "arms": ["base", "rag", "ft", "raft"]}
+    project = Project.init(tmp_path / "proj", {**SETTINGS, "eval": arms})
 
-    def estimates(retrain: bool) -> dict[str, float]:
+    def estimates(retrain: bool) -> Any:
         options = CompareOptions([v1], update=[v2], retrain=retrain)
-        pipeline = ComparePipeline(project, options, Progress(), lambda m: None)
+        said: list[str] = []
+        pipeline = ComparePipeline(project, options, Progress(), said.append)
         pipeline.ingest()
-        return pipeline.estimates().seconds
+        pipeline.questions()
+        pipeline.plan()
+        assert any("training rows" in line and "2 changed facts" in line for line in said), said
+        return pipeline.estimates()
 
-    retrained, estimated = estimates(True), estimates(False)
-    training = retrained["train qa"] + retrained["train raft"]
-    assert training > 0
-    assert retrained["freshness"] - estimated["freshness"] == pytest.approx(training, rel=0.5)
+    retrained, kept = estimates(True), estimates(False)
+    assert retrained.changed_facts == kept.changed_facts == 2
+    seconds = retrained.seconds
+    # RAFT rows carry their passages: the same questions cost more to train on.
+    assert 0 < seconds["train qa"] < seconds["train raft"]
+    # Retraining: the qa adapter, then its closed-book arm asked the 2 changed-fact
+    # questions and 30 unchanged controls again (1 s probes).
+    extra = seconds["freshness"] - kept.seconds["freshness"]
+    assert extra == pytest.approx(seconds["train qa"] + 32 * BATCHED_CLOSED_BOOK)
 
 
 def test_a_long_full_plan_says_how_to_run_a_shorter_one(
     tmp_path: Path, manual: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ragtune.pipeline.compare import ComparePipeline, PlanEstimate
+    from ragtune.pipeline.compare import ComparePipeline
+    from ragtune.pipeline.plan import PlanEstimate
     from ragtune.progress import Progress
 
     v1, _ = manual

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragtune.errors import DataError, RagtuneError
+from ragtune.pipeline import plan as estimate
+from ragtune.pipeline.plan import PlanEstimate
 from ragtune.pipeline.stages import StageCache, StageRecord, file_fingerprint, fingerprint
 from ragtune.progress import Progress
 from ragtune.registry import arms as registered_arms
@@ -37,16 +39,6 @@ STAGES = ("ingest", "questions", "train qa", "train raft", "evaluate", "freshnes
 
 # Past this estimate the plan says how to run a shorter comparison.
 LONG_PLAN_S = 40 * 60
-
-
-@dataclass(frozen=True)
-class PlanEstimate:
-    """What the plan is estimated from (the chunk count, the seconds one answer took)
-    and each stage's estimated seconds."""
-
-    chunks: int
-    probe: float
-    seconds: dict[str, float]
 
 
 @dataclass
@@ -216,10 +208,13 @@ class ComparePipeline:
             total += seconds
             how = "last run" if last is not None else "estimate"
             lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
+        rows = sum(r.rows for r in self._training_rows().values())
+        changed = f", {plan.changed_facts} changed facts" if self.options.update else ""
         self.say(
-            f"Plan: {plan.chunks:,} chunks, {self.options.eval_questions} questions × "
-            f"{len(self._arms())} arms; generator probe {plan.probe:.1f} s per answer. Up to "
-            f"{total / 60:,.1f} min; up-to-date stages are skipped:"
+            f"Plan: {plan.chunks:,} chunks, {rows:,} training rows, "
+            f"{self.options.eval_questions} questions × {len(self._arms())} arms{changed}; "
+            f"generator probe {plan.probe:.1f} s per answer. Up to {total / 60:,.1f} min; "
+            "up-to-date stages are skipped:"
         )
         for line in lines:
             self.say(line)
@@ -229,41 +224,91 @@ class ComparePipeline:
                 "and only the qa adapter; --seeds 1 keeps the rest. Finished stages are kept."
             )
 
+    def _training_rows(self) -> dict[str, estimate.TrainingRows]:
+        """The rows each adapter this run trains will read (written by the questions stage)."""
+        from ragtune.tune.data import MODE_FILES
+
+        if not self.options.train:
+            return {}
+        modes = {
+            str(spec.adapter) for a in self._arms() if (spec := registered_arms.get(a)).adapter
+        }
+        if self.options.quick:
+            modes.discard("raft")
+        found = {
+            m: estimate.TrainingRows.read(self.project.data_dir / MODE_FILES[m]) for m in modes
+        }
+        return {m: rows for m, rows in found.items() if rows is not None}
+
+    def _changed_facts(self) -> int:
+        """How many facts the update changes: the changes file's rows, or the diff's."""
+        from ragtune.experiment.diff import changed_facts, load_documents
+        from ragtune.experiment.freshness import resolve_update
+
+        if not self.options.update:
+            return 0
+        update_docs, changes_file = resolve_update(self.options.update[0], self.options.changes)
+        if changes_file is not None:
+            return sum(1 for line in changes_file.open(encoding="utf-8") if line.strip())
+        new_docs = load_documents([update_docs], self.project.config.corpus.include)
+        return len(changed_facts(self.project.store.iter_documents(), new_docs))
+
     def estimates(self) -> PlanEstimate:
-        """Each stage's estimated seconds, from the corpus size and a probe of the
-        generator (one answer; none after a first evaluation): rough upper bounds."""
+        """Each stage's estimated seconds (:mod:`ragtune.pipeline.plan`): from the training
+        rows, the questions, the changed facts, and a probe of the generator (one answer;
+        none after a first evaluation): rough upper bounds."""
         from ragtune.llm.base import ChatMessage, GenerationParams
 
-        chunks = int(self.project.store.stats().get("chunks", 0))
+        project, options = self.project, self.options
+        chunks = int(project.store.stats().get("chunks", 0))
         probe = 0.0
         if self.cache.load("evaluate") is None:  # measured figures exist after a first run
             # Loading the model and its first call are not per-answer costs: a probe that
             # included them once read 10.2 s (1.2 s usually) and planned 70.9 min for ~8.
-            generator = self.project.generator
+            generator = project.generator
             question = [[ChatMessage("user", "What does this setting do?")]]
             generator.generate(question, GenerationParams(1))
             started = time.perf_counter()
             generator.generate(question, GenerationParams(8))
             probe = time.perf_counter() - started
-        arms = len(self._arms())
-        # Batched generation answers a question in about a third of the one-at-a-time probe
-        # on 2 cores (benchmarks/README.md), and the retrieving arms read ~10x longer prompts.
-        train_qa = min(chunks * 2, 2000) * (0.3 if not self.options.quick else 0.1)
-        train_raft = 0.0 if self.options.quick else min(chunks * 2, 2000) * 0.6
-        answers = self.options.eval_questions * probe * 2
-        tuned = sum(registered_arms.get(a).fine_tuned for a in self._arms())
-        retraining = (train_qa + train_raft) if self.options.retraining else 0.0
-        seconds = {
-            "questions": chunks * 0.01,
-            "train qa": train_qa,
-            "train raft": train_raft,
-            # Every extra training seed retrains the adapters and re-asks the tuned arms.
-            "evaluate": answers * arms
-            + (self.options.seed_count - 1) * (train_qa + train_raft + answers * tuned),
-            # The full run retrains every adapter on the new documents (--quick estimates it).
-            "freshness": answers * arms + retraining if self.options.update else 0.0,
+        speed = estimate.machine_speed(probe)
+        training = {
+            mode: estimate.training_seconds(
+                rows, project.config.tune, options.overrides_for(mode), speed
+            )
+            for mode, rows in self._training_rows().items()
         }
-        return PlanEstimate(chunks, probe, seconds)
+        specs = [registered_arms.get(a) for a in self._arms()]
+        tuned = [spec for spec in specs if spec.fine_tuned]
+
+        def answers(questions: int, arms: list[Any]) -> float:
+            return sum(estimate.answers_seconds(questions, s.retrieves, probe) for s in arms)
+
+        latency = project.config.eval.latency_probe * len(specs) * estimate.ALONE * probe
+        # Every extra training seed retrains the adapters and re-asks the tuned arms.
+        seeds = (options.seed_count - 1) * (
+            sum(training.values()) + answers(options.eval_questions, tuned)
+        )
+        changed = self._changed_facts()
+        freshness = 0.0
+        if changed:
+            limit = options.freshness_limit(project.config.eval.freshness_questions)
+            asked = min(changed, limit) + max(1, limit // 2)  # and unchanged controls
+            phases = 2 if options.measuring_before else 1
+            freshness = phases * answers(asked, specs)
+            if options.retraining:
+                # A fine-tuned arm that answers without passages is stale after any change:
+                # its adapter is retrained and its arms asked again.
+                stale = {s.adapter for s in tuned if not s.retrieves}
+                freshness += sum(training.get(str(m), 0.0) for m in stale)
+                freshness += answers(asked, [s for s in tuned if s.adapter in stale])
+        seconds = {
+            "train qa": training.get("qa", 0.0),
+            "train raft": training.get("raft", 0.0),
+            "evaluate": answers(options.eval_questions, specs) + latency + seeds,
+            "freshness": freshness,
+        }
+        return PlanEstimate(chunks, probe, seconds, changed)
 
     def questions(self) -> None:
         """The QA file, or questions synthesized from the documents; split by fact."""
@@ -511,8 +556,8 @@ def run_compare(
     pipeline = ComparePipeline(project, options, progress, say or (lambda message: None))
     steps = (
         pipeline.ingest,
-        pipeline.plan,
         pipeline.questions,
+        pipeline.plan,
         pipeline.train,
         pipeline.evaluate,
         pipeline.freshness,
