@@ -278,7 +278,7 @@ def test_the_plan_counts_what_the_run_will_do(
         pipeline.ingest()
         pipeline.questions()
         pipeline.plan()
-        assert any("training rows" in line and "2 changed facts" in line for line in said), said
+        assert any(" qa rows, " in line and "2 changed facts" in line for line in said), said
         return pipeline.estimates()
 
     retrained, kept = estimates(True), estimates(False)

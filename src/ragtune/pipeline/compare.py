@@ -15,6 +15,7 @@ checkpoint)::
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -208,13 +209,13 @@ class ComparePipeline:
             total += seconds
             how = "last run" if last is not None else "estimate"
             lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
-        rows = sum(r.rows for r in self._training_rows().values())
+        rows = "".join(f", {r.rows:,} {m} rows" for m, r in sorted(self._training_rows().items()))
         changed = f", {plan.changed_facts} changed facts" if self.options.update else ""
         self.say(
-            f"Plan: {plan.chunks:,} chunks, {rows:,} training rows, "
+            f"Plan: {plan.chunks:,} chunks{rows}, "
             f"{self.options.eval_questions} questions × {len(self._arms())} arms{changed}; "
-            f"generator probe {plan.probe:.1f} s per answer. Up to {total / 60:,.1f} min; "
-            "up-to-date stages are skipped:"
+            f"generator probe {plan.probe:.1f} s per answer{_load_note()}. "
+            f"Up to {total / 60:,.1f} min; up-to-date stages are skipped:"
         )
         for line in lines:
             self.say(line)
@@ -542,6 +543,14 @@ class ComparePipeline:
         self.result.report_html, self.result.report_markdown = paths.html, paths.markdown
         self.result.recommendation = rec.arm if rec else None
         self.result.stages.append({"stage": "report", "status": "ran"})
+
+
+def _load_note() -> str:
+    """The load the probe was timed under: the estimates scale with it."""
+    from ragtune.machine import load_average
+
+    load = load_average()
+    return f" (load {load:.1f} on {os.cpu_count() or 1} cores)" if load is not None else ""
 
 
 def run_compare(
