@@ -131,14 +131,21 @@ def _padded_decode_attention(
     return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous()
 
 
+def register_attention(name: str, function: Any) -> str:
+    """Make ``function`` known to transformers as ``name``, with SDPA's mask format;
+    returns ``name`` for ``attn_implementation``. Registering again replaces it."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(name, function)
+    AttentionMaskInterface.register(name, sdpa_mask)
+    return name
+
+
 def register() -> str:
     """Make :data:`NAME` known to transformers (once); returns it for ``attn_implementation``."""
     global _registered
     if not _registered:
-        from transformers import AttentionInterface
-        from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
-
-        AttentionInterface.register(NAME, decode_attention)
-        AttentionMaskInterface.register(NAME, sdpa_mask)
+        register_attention(NAME, decode_attention)
         _registered = True
     return NAME

@@ -209,7 +209,7 @@ class ComparePipeline:
             total += seconds
             how = "last run" if last is not None else "estimate"
             lines.append(f"    {stage:<11} {seconds / 60:6.1f} min ({how})")
-        rows = "".join(f", {r.rows:,} {m} rows" for m, r in sorted(self._training_rows().items()))
+        rows = "".join(f", {n:,} {m} rows" for m, n in sorted(plan.training_rows.items()))
         changed = f", {plan.changed_facts} changed facts" if self.options.update else ""
         self.say(
             f"Plan: {plan.chunks:,} chunks{rows}, "
@@ -273,11 +273,12 @@ class ComparePipeline:
             generator.generate(question, GenerationParams(8))
             probe = time.perf_counter() - started
         speed = estimate.machine_speed(probe)
+        rows = self._training_rows()
         training = {
             mode: estimate.training_seconds(
-                rows, project.config.tune, options.overrides_for(mode), speed
+                found, project.config.tune, options.overrides_for(mode), speed
             )
-            for mode, rows in self._training_rows().items()
+            for mode, found in rows.items()
         }
         specs = [registered_arms.get(a) for a in self._arms()]
         tuned = [spec for spec in specs if spec.fine_tuned]
@@ -307,7 +308,7 @@ class ComparePipeline:
             "evaluate": answers(options.eval_questions, specs) + latency + seeds,
             "freshness": freshness,
         }
-        return PlanEstimate(chunks, probe, seconds, changed)
+        return PlanEstimate(chunks, probe, seconds, changed, {m: r.rows for m, r in rows.items()})
 
     def questions(self) -> None:
         """The QA file, or questions synthesized from the documents; split by fact."""

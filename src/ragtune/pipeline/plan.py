@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,12 +50,14 @@ ALONE = 4.0
 @dataclass(frozen=True)
 class PlanEstimate:
     """What the plan is estimated from (the chunk count, the seconds one answer took,
-    the update's changed facts) and each stage's estimated seconds."""
+    the update's changed facts, each adapter's training rows) and each stage's
+    estimated seconds."""
 
     chunks: int
     probe: float
     seconds: dict[str, float]
     changed_facts: int = 0
+    training_rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

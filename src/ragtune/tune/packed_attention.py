@@ -93,10 +93,8 @@ def register() -> str:
     """Make :data:`NAME` known to transformers (once); returns it for ``attn_implementation``."""
     global _registered
     if not _registered:
-        from transformers import AttentionInterface
-        from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+        from ragtune.llm.attention import register_attention
 
-        AttentionInterface.register(NAME, packed_attention)
-        AttentionMaskInterface.register(NAME, sdpa_mask)
+        register_attention(NAME, packed_attention)
         _registered = True
     return NAME
